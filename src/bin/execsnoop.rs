@@ -1,0 +1,128 @@
+//! execsnoop: trace exec() syscalls. A drop-in for libbpf-tools execsnoop.
+
+use std::mem::MaybeUninit;
+use std::process::ExitCode;
+
+use bpftools::cli::parse_or_exit;
+use bpftools::error::{Error, Result};
+use bpftools::execsnoop::cli::Cli;
+use bpftools::execsnoop::filter::EventFilter;
+use bpftools::execsnoop::format::{Columns, TextFormatter};
+use bpftools::execsnoop::skel::ExecsnoopSkelBuilder;
+use bpftools::execsnoop::ExecPrinter;
+use bpftools::output::clock::monotonic_ns;
+use bpftools::output::{Flow, Output};
+use bpftools::runtime::event_loop::{run_event_loop, EventMaps};
+use bpftools::runtime::loader::{
+    configure_common_maps, open_cgroup_dir, set_cgroup_slot, set_libbpf_logging, CommonOpenMaps,
+    EventChannel,
+};
+use bpftools::runtime::{signals, system};
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+
+const TOOL: &str = "execsnoop";
+
+fn main() -> ExitCode {
+    let cli: Cli = parse_or_exit(TOOL);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{TOOL}: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let start_ns = monotonic_ns();
+    set_libbpf_logging(cli.verbose);
+    system::prepare(TOOL)?;
+    let cgroup_dir = cli.cgroup.as_deref().map(open_cgroup_dir).transpose()?;
+    let channel = EventChannel::detect();
+
+    let mut object = MaybeUninit::uninit();
+    let mut open_skel = ExecsnoopSkelBuilder::default()
+        .open(&mut object)
+        .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
+
+    let rodata = open_skel
+        .maps
+        .rodata_data
+        .as_deref_mut()
+        .ok_or_else(|| Error::new("the BPF object has no read-only data section"))?;
+    rodata.use_ringbuf = channel.is_ring_buffer();
+    rodata.filter_by_cgroupmap = cli.cgroupmap.is_some();
+    rodata.filter_by_mntnsmap = cli.mntnsmap.is_some();
+    rodata.filter_by_cgroup = cgroup_dir.is_some();
+    if let Some(uid) = cli.uid {
+        rodata.filter_uid = uid;
+    }
+    if let Some(ppid) = cli.ppid {
+        rodata.filter_ppid = ppid;
+    }
+
+    // Successful execs need one tracepoint; the syscall ones only serve -x.
+    let progs = &mut open_skel.progs;
+    for prog in [
+        &mut progs.handle_execve_enter,
+        &mut progs.handle_execveat_enter,
+        &mut progs.handle_execve_exit,
+        &mut progs.handle_execveat_exit,
+    ] {
+        prog.set_autoload(cli.fails);
+    }
+
+    let maps = &mut open_skel.maps;
+    configure_common_maps(
+        CommonOpenMaps {
+            events_ringbuf: &mut maps.events_ringbuf,
+            events_perfbuf: &mut maps.events_perfbuf,
+            cgroup_filter: &mut maps.cgroup_filter,
+            mntns_filter: &mut maps.mntns_filter,
+        },
+        channel,
+        &cli.pinned_filters(),
+    )?;
+
+    let mut skel = open_skel
+        .load()
+        .map_err(|err| Error::from_libbpf("loading the BPF programs", &err))?;
+    if let (Some(dir), Some(path)) = (&cgroup_dir, &cli.cgroup) {
+        set_cgroup_slot(&skel.maps.cgroup_dir, dir, path)?;
+    }
+    skel.attach()
+        .map_err(|err| Error::from_libbpf("attaching the BPF programs", &err))?;
+    signals::install_stop_handler()?;
+
+    let columns = Columns {
+        time: cli.time,
+        timestamp: cli.timestamp,
+        uid: cli.print_uid,
+        cpu: cli.print_cpu,
+        parent_comm: cli.print_pcomm,
+        quote: cli.quote,
+        max_args: cli.max_args,
+    };
+    let mut printer = ExecPrinter {
+        filter: EventFilter {
+            name: cli.name,
+            line: cli.line,
+        },
+        formatter: TextFormatter::new(columns, start_ns),
+        output: Output::new(),
+    };
+    printer.formatter.write_header(printer.output.buffer());
+    if printer.output.flush()? == Flow::Stop {
+        return Ok(());
+    }
+
+    run_event_loop(
+        channel,
+        EventMaps {
+            events_ringbuf: &skel.maps.events_ringbuf,
+            events_perfbuf: &skel.maps.events_perfbuf,
+            lost_events: &skel.maps.lost_events,
+        },
+        &mut printer,
+    )
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What every tool's BPF side shares: the event channel (BPF ring buffer, or a
+ * perf buffer on kernels older than 5.8, chosen by user space before load),
+ * the count of events that could not be sent, and the pinned-map filters.
+ */
+#ifndef __COMMON_BPF_H__
+#define __COMMON_BPF_H__
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+/* Set by user space before load; the verifier prunes the branch not taken. */
+const volatile bool use_ringbuf = true;
+const volatile bool filter_by_cgroupmap = false;
+const volatile bool filter_by_mntnsmap = false;
+
+/* Size is set by user space; autocreate is turned off for the one not used. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events_ringbuf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, sizeof(u32));
+} events_perfbuf SEC(".maps");
+
+/* Ring buffer records that did not fit, per CPU (perf buffers count their own). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} lost_events SEC(".maps");
+
+/*
+ * Pinned by the operator (BCC's --cgroupmap / --mntnsmap): user space reuses
+ * the pinned map's fd here, so only the key layout (u64 id) matters.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, u64);
+	__type(value, u64);
+} cgroup_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, u64);
+	__type(value, u64);
+} mntns_filter SEC(".maps");
+
+static __always_inline bool pinned_filters_pass(void)
+{
+	if (filter_by_cgroupmap) {
+		u64 cgroup_id = bpf_get_current_cgroup_id();
+
+		if (!bpf_map_lookup_elem(&cgroup_filter, &cgroup_id))
+			return false;
+	}
+	if (filter_by_mntnsmap) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		u64 mntns_id = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+
+		if (!bpf_map_lookup_elem(&mntns_filter, &mntns_id))
+			return false;
+	}
+	return true;
+}
+
+/* Sends size bytes of data; size must be bounded for the verifier. */
+static __always_inline void submit_event(void *ctx, void *data, u64 size)
+{
+	long err;
+
+	if (use_ringbuf)
+		err = bpf_ringbuf_output(&events_ringbuf, data, size, 0);
+	else
+		err = bpf_perf_event_output(ctx, &events_perfbuf, BPF_F_CURRENT_CPU, data, size);
+
+	/* A full perf buffer is counted by the kernel and reported to user space. */
+	if (err && use_ringbuf) {
+		u32 zero = 0;
+		u64 *lost = bpf_map_lookup_elem(&lost_events, &zero);
+
+		if (lost)
+			__sync_fetch_and_add(lost, 1);
+	}
+}
+
+#endif /* __COMMON_BPF_H__ */

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * execsnoop: one event per exec().
+ *
+ * Successful execs are taken from sched:sched_process_exec, which fires once
+ * the new program is in place, whatever called exec (execve, execveat, a
+ * non-leader thread, the kernel's usermode helper). Its arguments are read
+ * from the new process's argument area, which the kernel has just written, so
+ * the pages are resident and the read cannot fail the way a read of the
+ * caller's argv at syscall entry can. One tracepoint per exec by default.
+ *
+ * Failed execs (-x) need the syscall tracepoints: entry keeps the caller's
+ * argv pointer per thread, exit reads it when the return value is an error.
+ */
+#include "vmlinux.h"
+#include "common.bpf.h"
+#include "execsnoop.h"
+
+#define INVALID_UID ((uid_t)-1)
+
+const volatile uid_t filter_uid = INVALID_UID;
+const volatile pid_t filter_ppid = 0;
+const volatile bool filter_by_cgroup = false;
+
+/* Slot 0 holds the cgroup v2 directory given with -c. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u32);
+} cgroup_dir SEC(".maps");
+
+struct exec_args {
+	const char *filename;
+	const char *const *argv;
+};
+
+/* exec() calls in flight, by thread id; LRU so an exec killed midway cannot leak. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, u32);
+	__type(value, struct exec_args);
+} pending_execs SEC(".maps");
+
+/* The event is built here: it is too large for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct exec_event);
+} scratch SEC(".maps");
+
+static __always_inline bool task_passes_filters(struct task_struct *task)
+{
+	if (filter_uid != INVALID_UID && (u32)bpf_get_current_uid_gid() != filter_uid)
+		return false;
+	if (filter_ppid && BPF_CORE_READ(task, real_parent, tgid) != filter_ppid)
+		return false;
+	if (filter_by_cgroup && bpf_current_task_under_cgroup(&cgroup_dir, 0) != 1)
+		return false;
+	return pinned_filters_pass();
+}
+
+static __always_inline struct exec_event *new_event(struct task_struct *task, int retval)
+{
+	u32 zero = 0;
+	struct exec_event *event = bpf_map_lookup_elem(&scratch, &zero);
+	struct task_struct *parent;
+
+	if (!event)
+		return NULL;
+	parent = BPF_CORE_READ(task, real_parent);
+	event->header.timestamp_ns = bpf_ktime_get_ns();
+	event->header.cgroup_id = bpf_get_current_cgroup_id();
+	event->header.pid = bpf_get_current_pid_tgid() >> 32;
+	event->header.ppid = BPF_CORE_READ(parent, tgid);
+	event->header.uid = (u32)bpf_get_current_uid_gid();
+	event->header.retval = retval;
+	event->header.cpu = bpf_get_smp_processor_id();
+	event->header.args_size = 0;
+	event->header.args_truncated = 0;
+	bpf_get_current_comm(&event->header.comm, sizeof(event->header.comm));
+	bpf_probe_read_kernel_str(&event->header.pcomm, sizeof(event->header.pcomm), &parent->comm);
+	return event;
+}
+
+static __always_inline void send_event(void *ctx, struct exec_event *event)
+{
+	u32 args_size = event->header.args_size;
+
+	if (args_size > ARGS_BUF_SIZE)
+		args_size = ARGS_BUF_SIZE;
+	submit_event(ctx, event, offsetof(struct exec_event, args) + args_size);
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	u32 old_tid = ctx->old_pid;
+	unsigned long arg_start, arg_end, argv_len;
+	struct exec_event *event;
+	long filename_len;
+
+	/* The syscall-entry record (kept only with -x) is not needed any more. */
+	bpf_map_delete_elem(&pending_execs, &old_tid);
+
+	if (!task_passes_filters(task))
+		return 0;
+	event = new_event(task, 0);
+	if (!event)
+		return 0;
+
+	filename_len = bpf_probe_read_kernel_str(event->args, FILENAME_MAX_LEN,
+						 (void *)ctx + (ctx->__data_loc_filename & 0xFFFF));
+	if (filename_len <= 0) {
+		event->args[0] = 0;
+		filename_len = 1;
+	}
+
+	arg_start = BPF_CORE_READ(task, mm, arg_start);
+	arg_end = BPF_CORE_READ(task, mm, arg_end);
+	argv_len = arg_end > arg_start ? arg_end - arg_start : 0;
+	if (argv_len >= ARGV_MAX_LEN) {
+		argv_len = ARGV_MAX_LEN - 1;
+		event->header.args_truncated = 1;
+	}
+	if (argv_len > 0 &&
+	    bpf_probe_read_user(event->args + (filename_len & (ARGV_MAX_LEN - 1)),
+				argv_len & (ARGV_MAX_LEN - 1), (void *)arg_start) == 0)
+		event->header.args_size = filename_len + argv_len;
+	else
+		event->header.args_size = filename_len;
+
+	send_event(ctx, event);
+	return 0;
+}
+
+static __always_inline int exec_enter(const char *filename, const char *const *argv)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct exec_args args = { .filename = filename, .argv = argv };
+
+	if (!task_passes_filters(task))
+		return 0;
+	bpf_map_update_elem(&pending_execs, &tid, &args, BPF_ANY);
+	return 0;
+}
+
+/* Copies the file name and argv, one string at a time, until about ARGV_MAX_LEN bytes. */
+static __always_inline void read_failed_exec_args(struct exec_event *event, struct exec_args *args)
+{
+	u32 offset;
+	long len;
+	int i;
+
+	len = bpf_probe_read_user_str(event->args, FILENAME_MAX_LEN, args->filename);
+	if (len <= 0) {
+		event->args[0] = 0;
+		len = 1;
+	}
+	offset = len;
+
+#pragma unroll
+	for (i = 0; i < FAILED_EXEC_MAX_ARGS; i++) {
+		const char *arg = NULL;
+
+		bpf_probe_read_user(&arg, sizeof(arg), &args->argv[i]);
+		if (!arg)
+			goto done;
+		if (offset >= ARGV_MAX_LEN) {
+			event->header.args_truncated = 1;
+			goto done;
+		}
+		len = bpf_probe_read_user_str(event->args + (offset & (ARGV_MAX_LEN - 1)),
+					      FILENAME_MAX_LEN, arg);
+		if (len <= 0)
+			goto done;
+		offset += len;
+	}
+	{
+		const char *arg = NULL;
+
+		bpf_probe_read_user(&arg, sizeof(arg), &args->argv[FAILED_EXEC_MAX_ARGS]);
+		if (arg)
+			event->header.args_truncated = 1;
+	}
+done:
+	event->header.args_size = offset;
+}
+
+static __always_inline int exec_exit(void *ctx, long ret)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct exec_event *event;
+	struct exec_args *args;
+
+	args = bpf_map_lookup_elem(&pending_execs, &tid);
+	if (!args)
+		return 0;
+	/* Successful execs were reported by handle_exec. */
+	if (ret < 0) {
+		event = new_event(task, ret);
+		if (event) {
+			read_failed_exec_args(event, args);
+			send_event(ctx, event);
+		}
+	}
+	bpf_map_delete_elem(&pending_execs, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int handle_execve_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return exec_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int handle_execveat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return exec_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int handle_execve_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int handle_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx, ctx->ret);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

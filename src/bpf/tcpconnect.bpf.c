@@ -1,0 +1,3 @@
+#include "vmlinux.h"
+#include "common.bpf.h"
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

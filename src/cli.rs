@@ -1,0 +1,87 @@
+//! Command-line handling both tools share: one-line errors, and the value
+//! parsers for flags they have in common.
+
+use std::path::PathBuf;
+use std::process::exit;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+use nix::unistd::User;
+
+/// Parses the command line. `--help` prints help and exits 0; any mistake is
+/// one line on stderr and exit status 2.
+pub fn parse_or_exit<T: Parser>(tool: &str) -> T {
+    match T::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            // Printing help can only fail on a closed stdout; nothing to add then.
+            let _ = err.print();
+            exit(0)
+        }
+        Err(err) => {
+            eprintln!("{tool}: {} (see '{tool} --help')", first_line_of(&err));
+            exit(2)
+        }
+    }
+}
+
+fn first_line_of(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    let line = rendered.lines().next().unwrap_or("invalid arguments");
+    line.strip_prefix("error: ").unwrap_or(line).to_string()
+}
+
+/// A user id: a number in [0, 2^32 - 2] (as upstream), or a user name.
+pub fn parse_uid(value: &str) -> Result<u32, String> {
+    if let Ok(uid) = value.parse::<u64>() {
+        return match u32::try_from(uid) {
+            Ok(uid) if uid != u32::MAX => Ok(uid),
+            _ => Err(format!("uid {uid} is out of range [0, {}]", u32::MAX - 1)),
+        };
+    }
+    match User::from_name(value) {
+        Ok(Some(user)) => Ok(user.uid.as_raw()),
+        Ok(None) => Err(format!("no such user '{value}'")),
+        Err(errno) => Err(format!("cannot look up user '{value}': {errno}")),
+    }
+}
+
+/// A process id in [1, INT_MAX].
+pub fn parse_pid(value: &str) -> Result<i32, String> {
+    match value.parse::<i32>() {
+        Ok(pid) if pid >= 1 => Ok(pid),
+        _ => Err(format!("'{value}' is not a process id (a number in [1, {}])", i32::MAX)),
+    }
+}
+
+/// The pinned-map filters both tools take (BCC's --cgroupmap / --mntnsmap).
+#[derive(Clone, Debug, Default)]
+pub struct PinnedFilters {
+    pub cgroupmap: Option<PathBuf>,
+    pub mntnsmap: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uids_are_numbers_or_user_names() {
+        assert_eq!(parse_uid("0"), Ok(0));
+        assert_eq!(parse_uid("1000"), Ok(1000));
+        assert_eq!(parse_uid("4294967294"), Ok(4_294_967_294));
+        assert!(parse_uid("4294967295").unwrap_err().contains("out of range"));
+        assert!(parse_uid("99999999999").unwrap_err().contains("out of range"));
+        assert_eq!(parse_uid("root"), Ok(0));
+        assert_eq!(parse_uid("no-such-user-here"), Err("no such user 'no-such-user-here'".into()));
+    }
+
+    #[test]
+    fn pids_are_positive_ints() {
+        assert_eq!(parse_pid("1"), Ok(1));
+        assert_eq!(parse_pid("2147483647"), Ok(i32::MAX));
+        for bad in ["0", "-1", "abc", "2147483648", ""] {
+            assert!(parse_pid(bad).is_err(), "{bad} accepted");
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! execsnoop's flags: libbpf-tools' set, plus BCC Python's that do not clash.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use regex::bytes::Regex;
+
+use crate::cli::{parse_pid, parse_uid, PinnedFilters};
+
+const MAX_ARGS_LIMIT: usize = 60;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "execsnoop",
+    version,
+    about = "Trace exec() syscalls",
+    after_help = "EXAMPLES:
+    execsnoop           # trace all exec() syscalls
+    execsnoop -x        # include failed exec()s
+    execsnoop -T        # include time (HH:MM:SS)
+    execsnoop -U        # include UID
+    execsnoop -u 1000   # only trace UID 1000
+    execsnoop -u user   # get user UID and trace only them
+    execsnoop -t        # include timestamps
+    execsnoop -q        # add \"quotemarks\" around arguments
+    execsnoop -n main   # only print command lines containing \"main\"
+    execsnoop -l tpkg   # only print command where arguments contains \"tpkg\"
+    execsnoop -P 1234   # only trace children of PID 1234
+    execsnoop -c CG     # trace process under cgroupsv2 path CG"
+)]
+pub struct Cli {
+    /// Include time column on output (HH:MM:SS)
+    #[arg(short = 'T', long)]
+    pub time: bool,
+    /// Include timestamp on output (seconds since start)
+    #[arg(short = 't', long)]
+    pub timestamp: bool,
+    /// Include failed exec()s
+    #[arg(short = 'x', long)]
+    pub fails: bool,
+    /// Trace this UID only (a number or a user name)
+    #[arg(short = 'u', long, value_name = "UID", value_parser = parse_uid)]
+    pub uid: Option<u32>,
+    /// Add quotemarks (") around arguments
+    #[arg(short = 'q', long)]
+    pub quote: bool,
+    /// Trace commands whose name matches this regular expression
+    #[arg(short = 'n', long, value_name = "NAME", value_parser = Regex::new)]
+    pub name: Option<Regex>,
+    /// Trace commands whose arguments match this regular expression
+    #[arg(short = 'l', long, value_name = "LINE", value_parser = Regex::new)]
+    pub line: Option<Regex>,
+    /// Print UID column
+    #[arg(short = 'U', long)]
+    pub print_uid: bool,
+    /// Maximum number of arguments parsed and displayed, in [1, 60]
+    #[arg(long, value_name = "MAX_ARGS", default_value_t = 20, value_parser = parse_max_args)]
+    pub max_args: usize,
+    /// Trace processes in this cgroup v2 directory (and below it) only
+    #[arg(short = 'c', long, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
+    /// Trace children of this PID only
+    #[arg(short = 'P', long, value_name = "PPID", value_parser = parse_pid)]
+    pub ppid: Option<i32>,
+    /// Print CPU column
+    #[arg(short = 'C', long)]
+    pub print_cpu: bool,
+    /// Print the parent's command name (PPCOMM column)
+    #[arg(short = 'M', long)]
+    pub print_pcomm: bool,
+    /// Trace cgroups whose ids are keys of this pinned BPF hash map only
+    #[arg(long, value_name = "PATH")]
+    pub cgroupmap: Option<PathBuf>,
+    /// Trace mount namespaces whose ids are keys of this pinned BPF hash map only
+    #[arg(long, value_name = "PATH")]
+    pub mntnsmap: Option<PathBuf>,
+    /// Verbose debug output (libbpf's log on stderr)
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+impl Cli {
+    pub fn pinned_filters(&self) -> PinnedFilters {
+        PinnedFilters {
+            cgroupmap: self.cgroupmap.clone(),
+            mntnsmap: self.mntnsmap.clone(),
+        }
+    }
+}
+
+fn parse_max_args(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (1..=MAX_ARGS_LIMIT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "Invalid MAX_ARGS {value}, should be in [1, {MAX_ARGS_LIMIT}] range"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("execsnoop").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_match_upstream() {
+        let cli = parse(&[]).unwrap();
+        assert_eq!(cli.max_args, 20);
+        assert!(!cli.fails && !cli.quote && !cli.time && !cli.timestamp && !cli.print_uid);
+        assert!(cli.uid.is_none() && cli.cgroup.is_none() && cli.ppid.is_none());
+    }
+
+    #[test]
+    fn upstream_and_bcc_flags_parse() {
+        let cli = parse(&[
+            "-T", "-t", "-x", "-u", "0", "-q", "-n", "ba.h", "-l", "x+", "-U", "--max-args", "60",
+            "-c", "/sys/fs/cgroup", "-P", "1", "-C", "-M", "--cgroupmap", "/a", "--mntnsmap", "/b",
+            "-v",
+        ])
+        .unwrap();
+        assert!(cli.time && cli.timestamp && cli.fails && cli.quote && cli.print_uid);
+        assert!(cli.print_cpu && cli.print_pcomm && cli.verbose);
+        assert_eq!(cli.uid, Some(0));
+        assert_eq!(cli.max_args, 60);
+        assert_eq!(cli.ppid, Some(1));
+        assert!(cli.name.unwrap().is_match(b"bash"));
+        assert_eq!(cli.pinned_filters().mntnsmap, Some(PathBuf::from("/b")));
+        assert_eq!(parse(&["--uid", "root"]).unwrap().uid, Some(0));
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_upstream_wording() {
+        for bad in ["0", "61", "-1", "x"] {
+            let err = parse(&["--max-args", bad]).unwrap_err().to_string();
+            assert!(err.contains(&format!("Invalid MAX_ARGS {bad}, should be in [1, 60] range")), "{err}");
+        }
+        assert!(parse(&["-u", "nosuchuser-xyz"]).unwrap_err().to_string().contains("no such user"));
+        assert!(parse(&["-n", "("]).is_err());
+        assert!(parse(&["-P", "0"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+    }
+}

@@ -1,0 +1,219 @@
+//! Step 3 of the data path: upstream's text columns.
+
+use std::io::Write;
+
+use super::event::ExecEvent;
+use crate::output::clock::WallClock;
+use crate::output::escape::{push_escaped, push_padded, Quoting};
+
+/// Which optional columns are shown and how arguments are written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Columns {
+    /// -T: TIME, local wall clock.
+    pub time: bool,
+    /// -t: TIME(s), seconds since the tool started.
+    pub timestamp: bool,
+    /// -U: UID.
+    pub uid: bool,
+    /// -C: CPU.
+    pub cpu: bool,
+    /// -M: PPCOMM, the parent's command name.
+    pub parent_comm: bool,
+    /// -q: arguments in double quotes.
+    pub quote: bool,
+    /// --max-args: how many arguments are shown, the file name included.
+    pub max_args: usize,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Self {
+            time: false,
+            timestamp: false,
+            uid: false,
+            cpu: false,
+            parent_comm: false,
+            quote: false,
+            max_args: 20,
+        }
+    }
+}
+
+pub struct TextFormatter {
+    columns: Columns,
+    clock: WallClock,
+    /// CLOCK_MONOTONIC at start, the zero of TIME(s).
+    start_ns: u64,
+}
+
+impl TextFormatter {
+    pub fn new(columns: Columns, start_ns: u64) -> Self {
+        Self {
+            columns,
+            clock: WallClock::new(),
+            start_ns,
+        }
+    }
+
+    pub fn write_header(&self, out: &mut Vec<u8>) {
+        let c = &self.columns;
+        if c.time {
+            out.extend_from_slice(format!("{:<9}", "TIME").as_bytes());
+        }
+        if c.timestamp {
+            out.extend_from_slice(format!("{:<8} ", "TIME(s)").as_bytes());
+        }
+        if c.uid {
+            out.extend_from_slice(format!("{:<6} ", "UID").as_bytes());
+        }
+        if c.cpu {
+            out.extend_from_slice(format!("{:<3} ", "CPU").as_bytes());
+        }
+        if c.parent_comm {
+            out.extend_from_slice(format!("{:<16} ", "PPCOMM").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("{:<16} {:<6} {:<6} {:>3} {}\n", "PCOMM", "PID", "PPID", "RET", "ARGS").as_bytes(),
+        );
+    }
+
+    /// Called once per batch: follows wall-clock changes.
+    pub fn resync_clock(&mut self) {
+        self.clock.resync();
+    }
+
+    pub fn write_event(&mut self, out: &mut Vec<u8>, event: &ExecEvent<'_>) {
+        let h = &event.header;
+        let c = &self.columns;
+        // Writing to a Vec cannot fail.
+        if c.time {
+            let _ = write!(out, "{:<8} ", self.clock.time_of_day(h.timestamp_ns));
+        }
+        if c.timestamp {
+            let seconds = h.timestamp_ns.saturating_sub(self.start_ns) as f64 / 1e9;
+            let _ = write!(out, "{seconds:<8.3} ");
+        }
+        if c.uid {
+            let _ = write!(out, "{:<6} ", h.uid);
+        }
+        if c.cpu {
+            let _ = write!(out, "{:<3} ", h.cpu);
+        }
+        if c.parent_comm {
+            push_padded(out, event.parent_comm(), 16);
+            out.push(b' ');
+        }
+        push_padded(out, event.comm(), 16);
+        let _ = write!(out, " {:<6} {:<6} {:>3} ", h.pid, h.ppid, h.retval);
+
+        let mut shown = 0;
+        let mut more = event.truncated;
+        for arg in event.args() {
+            if shown == c.max_args {
+                more = true;
+                break;
+            }
+            if c.quote {
+                out.push(b'"');
+                push_escaped(out, arg, Quoting::DoubleQuoted);
+                out.push(b'"');
+            } else {
+                push_escaped(out, arg, Quoting::Bare);
+            }
+            out.push(b' ');
+            shown += 1;
+        }
+        if more {
+            out.extend_from_slice(b" ...");
+        }
+        out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execsnoop::event::tests::record;
+
+    fn line(columns: Columns, args: &[u8], truncated: bool) -> String {
+        let data = record("ls", args, truncated);
+        let event = ExecEvent::decode(&data).unwrap();
+        let mut formatter = TextFormatter::new(columns, 3_000_000_000);
+        let mut out = Vec::new();
+        formatter.write_event(&mut out, &event);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn header(columns: Columns) -> String {
+        let mut out = Vec::new();
+        TextFormatter::new(columns, 0).write_header(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn default_header_and_row_match_upstream() {
+        assert_eq!(header(Columns::default()), "PCOMM            PID    PPID   RET ARGS\n");
+        assert_eq!(
+            line(Columns::default(), b"/usr/bin/ls\0ls\0-la\0", false),
+            "ls               4242   4241     0 /usr/bin/ls -la \n"
+        );
+    }
+
+    #[test]
+    fn optional_columns_come_first_in_upstream_order() {
+        let all = Columns {
+            time: true,
+            timestamp: true,
+            uid: true,
+            ..Columns::default()
+        };
+        assert_eq!(
+            header(all.clone()),
+            "TIME     TIME(s)  UID    PCOMM            PID    PPID   RET ARGS\n"
+        );
+        let row = line(all, b"/bin/ls\0ls\0", false);
+        // TIME is HH:MM:SS; TIME(s) is 5 s - 3 s.
+        assert_eq!(&row[2..3], ":");
+        assert_eq!(&row[9..], "2.000    1000   ls               4242   4241     0 /bin/ls \n");
+    }
+
+    #[test]
+    fn bcc_extra_columns() {
+        let extras = Columns {
+            cpu: true,
+            parent_comm: true,
+            ..Columns::default()
+        };
+        assert!(header(extras.clone()).starts_with("CPU PPCOMM           PCOMM"));
+        assert!(line(extras, b"/bin/ls\0ls\0", false).starts_with("1   bash             ls   "));
+    }
+
+    #[test]
+    fn quote_mode_escapes_like_upstream() {
+        let quoted = Columns {
+            quote: true,
+            ..Columns::default()
+        };
+        let row = line(quoted, b"/bin/echo\0echo\0say \"hi\"\0a\tb\nc\0", false);
+        assert!(row.ends_with(r#"0 "/bin/echo" "say \"hi\"" "a\tb\nc" "# .to_owned() + "\n"), "{row}");
+    }
+
+    #[test]
+    fn one_event_is_one_line_whatever_the_arguments() {
+        let row = line(Columns::default(), b"/bin/echo\0echo\0a\nb\x1b]0;owned\x07\0\xff\0", false);
+        assert_eq!(row.matches('\n').count(), 1);
+        assert!(row.ends_with("/bin/echo a\\nb\\x1b]0;owned\\x07 \\xff \n"), "{row}");
+    }
+
+    #[test]
+    fn max_args_counts_the_file_name_and_marks_the_rest() {
+        let three = Columns {
+            max_args: 3,
+            ..Columns::default()
+        };
+        let args = b"/bin/x\0x\0a\0b\0c\0d\0";
+        assert!(line(three.clone(), args, false).ends_with("/bin/x a b  ...\n"));
+        assert!(line(three.clone(), b"/bin/x\0x\0a\0b\0", false).ends_with("/bin/x a b \n"));
+        assert!(line(three, b"/bin/x\0x\0a\0", true).ends_with("/bin/x a  ...\n"));
+    }
+}

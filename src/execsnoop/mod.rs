@@ -1,0 +1,44 @@
+//! execsnoop: every exec() on the host. The data path is laid out in order:
+//! event.rs (decode), filter.rs (user-space filters), format.rs (text), and
+//! the handler below that strings them to the output.
+
+pub mod cli;
+pub mod event;
+pub mod filter;
+pub mod format;
+
+/// The generated skeleton of src/bpf/execsnoop.bpf.c.
+#[allow(clippy::all, clippy::pedantic, missing_docs, non_camel_case_types, unused)]
+pub mod skel {
+    include!(concat!(env!("OUT_DIR"), "/execsnoop.skel.rs"));
+}
+
+use crate::error::Result;
+use crate::output::{Flow, Output};
+use crate::runtime::event_loop::EventHandler;
+use event::ExecEvent;
+use filter::EventFilter;
+use format::TextFormatter;
+
+/// Decodes, filters and formats each exec event into the output.
+pub struct ExecPrinter {
+    pub filter: EventFilter,
+    pub formatter: TextFormatter,
+    pub output: Output,
+}
+
+impl EventHandler for ExecPrinter {
+    fn handle_event(&mut self, data: &[u8]) -> Flow {
+        if let Some(event) = ExecEvent::decode(data) {
+            if self.filter.matches(&event) {
+                self.formatter.write_event(self.output.buffer(), &event);
+            }
+        }
+        Flow::Continue
+    }
+
+    fn end_of_batch(&mut self) -> Result<Flow> {
+        self.formatter.resync_clock();
+        Ok(self.output.flush()?)
+    }
+}

@@ -1,0 +1,153 @@
+//! Polls the event channel until a signal, the end of stdout, or an error,
+//! and says on stderr how many events the kernel could not hand over.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use libbpf_rs::{ErrorKind, MapCore, MapFlags, MapMut, PerfBufferBuilder, RingBufferBuilder};
+
+use crate::error::{Error, Result};
+use crate::output::Flow;
+use crate::runtime::loader::{EventChannel, PERF_BUFFER_PAGES};
+use crate::runtime::signals::stop_requested;
+
+/// How often the loop wakes without events, to notice a stop request.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How often the ring buffer's lost-event counter is read.
+const LOST_CHECK_INTERVAL: Duration = Duration::from_millis(500);
+
+/// What a tool does with the records it receives.
+pub trait EventHandler {
+    /// One record, as the BPF program sent it.
+    fn handle_event(&mut self, data: &[u8]) -> Flow;
+    /// Called after each batch of records: the moment to write output.
+    fn end_of_batch(&mut self) -> Result<Flow>;
+}
+
+/// The loaded maps the loop reads.
+pub struct EventMaps<'a, 'obj> {
+    pub events_ringbuf: &'a MapMut<'obj>,
+    pub events_perfbuf: &'a MapMut<'obj>,
+    pub lost_events: &'a MapMut<'obj>,
+}
+
+/// Runs until SIGINT/SIGTERM/SIGHUP or until the handler says stop.
+pub fn run_event_loop(
+    channel: EventChannel,
+    maps: EventMaps<'_, '_>,
+    handler: &mut impl EventHandler,
+) -> Result<()> {
+    let handler = RefCell::new(handler);
+    let stopped_by_handler = RefCell::new(false);
+    let on_event = |data: &[u8]| match handler.borrow_mut().handle_event(data) {
+        Flow::Continue => true,
+        Flow::Stop => {
+            *stopped_by_handler.borrow_mut() = true;
+            false
+        }
+    };
+    let end_of_batch = || -> Result<bool> {
+        let flow = handler.borrow_mut().end_of_batch()?;
+        Ok(flow == Flow::Continue && !*stopped_by_handler.borrow())
+    };
+    let channel_error = |err: libbpf_rs::Error| Error::from_libbpf("reading events", &err);
+
+    match channel {
+        EventChannel::RingBuffer => {
+            let mut builder = RingBufferBuilder::new();
+            builder
+                .add(maps.events_ringbuf, |data| if on_event(data) { 0 } else { -1 })
+                .map_err(channel_error)?;
+            let ring = builder.build().map_err(channel_error)?;
+            let mut lost = RingBufferLoss::new(maps.lost_events);
+            while !stop_requested() {
+                let polled = ring.poll(POLL_INTERVAL);
+                if !end_of_batch()? {
+                    break;
+                }
+                match polled {
+                    Err(err) if err.kind() != ErrorKind::Interrupted => return Err(channel_error(err)),
+                    _ => lost.report_if_due(),
+                }
+            }
+            // Drain what is already in the buffer, then report the final loss.
+            if !*stopped_by_handler.borrow() {
+                let _ = ring.consume();
+                end_of_batch()?;
+            }
+            lost.report();
+        }
+        EventChannel::PerfBuffer => {
+            let perf = PerfBufferBuilder::new(maps.events_perfbuf)
+                .pages(PERF_BUFFER_PAGES)
+                .sample_cb(|_cpu, data| {
+                    // A perf buffer cannot be told to stop mid-batch; the flag
+                    // set by on_event ends the loop after it.
+                    let _ = on_event(data);
+                })
+                .lost_cb(|cpu, count| eprintln!("Lost {count} events on CPU #{cpu}!"))
+                .build()
+                .map_err(channel_error)?;
+            while !stop_requested() {
+                let polled = perf.poll(POLL_INTERVAL);
+                if !end_of_batch()? {
+                    break;
+                }
+                if let Err(err) = polled {
+                    if err.kind() != ErrorKind::Interrupted {
+                        return Err(channel_error(err));
+                    }
+                }
+            }
+            if !*stopped_by_handler.borrow() {
+                let _ = perf.consume();
+                end_of_batch()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The per-CPU count of records the BPF side could not put in the ring buffer.
+struct RingBufferLoss<'a, 'obj> {
+    map: &'a MapMut<'obj>,
+    reported: u64,
+    last_check: Instant,
+}
+
+impl<'a, 'obj> RingBufferLoss<'a, 'obj> {
+    fn new(map: &'a MapMut<'obj>) -> Self {
+        Self {
+            map,
+            reported: 0,
+            last_check: Instant::now(),
+        }
+    }
+
+    fn total(&self) -> u64 {
+        let key = 0u32.to_ne_bytes();
+        match self.map.lookup_percpu(&key, MapFlags::ANY) {
+            Ok(Some(per_cpu)) => per_cpu
+                .iter()
+                .filter_map(|value| value.get(..8)?.try_into().ok())
+                .map(u64::from_ne_bytes)
+                .sum(),
+            _ => 0,
+        }
+    }
+
+    fn report_if_due(&mut self) {
+        if self.last_check.elapsed() >= LOST_CHECK_INTERVAL {
+            self.report();
+        }
+    }
+
+    fn report(&mut self) {
+        self.last_check = Instant::now();
+        let total = self.total();
+        if total > self.reported {
+            eprintln!("Lost {} events!", total - self.reported);
+            self.reported = total;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! What the kernel and the process must provide before BPF programs load:
+//! privileges, kernel BTF, tracefs and (on kernels before 5.11) locked memory.
+
+use std::fs;
+use std::path::Path;
+
+use nix::mount::{mount, MsFlags};
+use nix::sys::resource::{setrlimit, Resource, RLIM_INFINITY};
+
+use crate::error::{Error, Result};
+
+const KERNEL_BTF: &str = "/sys/kernel/btf/vmlinux";
+const TRACEFS: &str = "/sys/kernel/tracing";
+const DEBUGFS_TRACING: &str = "/sys/kernel/debug/tracing";
+
+const CAP_SYS_ADMIN: u32 = 21;
+const CAP_PERFMON: u32 = 38;
+const CAP_BPF: u32 = 39;
+
+/// Effective capability bits of this process, from /proc/self/status.
+fn effective_capabilities() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let hex = status.lines().find_map(|line| line.strip_prefix("CapEff:"))?;
+    u64::from_str_radix(hex.trim(), 16).ok()
+}
+
+/// Tracing needs CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON (Linux >= 5.8).
+pub fn has_tracing_privileges(caps: u64) -> bool {
+    let has = |cap: u32| caps & (1u64 << cap) != 0;
+    has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON))
+}
+
+pub fn check_privileges(tool: &str) -> Result<()> {
+    match effective_capabilities() {
+        Some(caps) if !has_tracing_privileges(caps) => Err(Error::new(format!(
+            "not enough privileges to trace: run as root (sudo {tool}), or grant \
+             CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN on kernels before 5.8)"
+        ))),
+        // Unknown (no /proc): let the kernel decide at load time.
+        _ => Ok(()),
+    }
+}
+
+pub fn check_kernel_btf() -> Result<()> {
+    if Path::new(KERNEL_BTF).exists() {
+        Ok(())
+    } else {
+        Err(Error::new(format!(
+            "this kernel has no BTF ({KERNEL_BTF} is missing), which CO-RE programs need: \
+             use a kernel built with CONFIG_DEBUG_INFO_BTF=y"
+        )))
+    }
+}
+
+fn tracefs_is_mounted() -> bool {
+    [TRACEFS, DEBUGFS_TRACING]
+        .iter()
+        .any(|dir| Path::new(dir).join("events").is_dir())
+}
+
+/// Tracepoints are found through tracefs; mount it where libbpf looks first
+/// when nobody has (containers, minimal systems).
+pub fn ensure_tracefs() -> Result<()> {
+    if tracefs_is_mounted() {
+        return Ok(());
+    }
+    mount(
+        Some("nodev"),
+        TRACEFS,
+        Some("tracefs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+    .map_err(|errno| {
+        Error::new(format!(
+            "tracefs is not mounted and mounting it failed ({errno}): \
+             run 'mount -t tracefs nodev {TRACEFS}' as root, then retry"
+        ))
+    })
+}
+
+/// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK; later ones ignore it.
+pub fn raise_memlock_limit() {
+    // Failure is fine on newer kernels, and an old kernel reports it at load.
+    let _ = setrlimit(Resource::RLIMIT_MEMLOCK, RLIM_INFINITY, RLIM_INFINITY);
+}
+
+/// Everything a tool checks and sets up before it opens its BPF object.
+pub fn prepare(tool: &str) -> Result<()> {
+    check_privileges(tool)?;
+    check_kernel_btf()?;
+    ensure_tracefs()?;
+    raise_memlock_limit();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn privileges_need_sys_admin_or_bpf_with_perfmon() {
+        assert!(has_tracing_privileges(1 << CAP_SYS_ADMIN));
+        assert!(has_tracing_privileges((1 << CAP_BPF) | (1 << CAP_PERFMON)));
+        assert!(!has_tracing_privileges(1 << CAP_BPF));
+        assert!(!has_tracing_privileges(1 << CAP_PERFMON));
+        assert!(!has_tracing_privileges(0));
+    }
+}
