@@ -54,7 +54,8 @@ pub struct Cli {
     #[arg(short = 'U', long)]
     pub print_uid: bool,
     /// Maximum number of arguments parsed and displayed, in [1, 60]
-    #[arg(long, value_name = "MAX_ARGS", default_value_t = 20, value_parser = parse_max_args)]
+    #[arg(long, value_name = "MAX_ARGS", default_value_t = 20, value_parser = parse_max_args,
+          allow_negative_numbers = true)]
     pub max_args: usize,
     /// Trace processes in this cgroup v2 directory (and below it) only
     #[arg(short = 'c', long, value_name = "PATH")]
@@ -126,7 +127,7 @@ mod tests {
         assert_eq!(cli.uid, Some(0));
         assert_eq!(cli.max_args, 60);
         assert_eq!(cli.ppid, Some(1));
-        assert!(cli.name.unwrap().is_match(b"bash"));
+        assert!(cli.name.as_ref().unwrap().is_match(b"bash"));
         assert_eq!(cli.pinned_filters().mntnsmap, Some(PathBuf::from("/b")));
         assert_eq!(parse(&["--uid", "root"]).unwrap().uid, Some(0));
     }

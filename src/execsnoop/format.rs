@@ -195,7 +195,7 @@ mod tests {
             ..Columns::default()
         };
         let row = line(quoted, b"/bin/echo\0echo\0say \"hi\"\0a\tb\nc\0", false);
-        assert!(row.ends_with(r#"0 "/bin/echo" "say \"hi\"" "a\tb\nc" "# .to_owned() + "\n"), "{row}");
+        assert!(row.ends_with("0 \"/bin/echo\" \"say \\\"hi\\\"\" \"a\\tb\\nc\" \n"), "{row}");
     }
 
     #[test]

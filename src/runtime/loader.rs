@@ -34,8 +34,12 @@ pub const RING_BUFFER_BYTES: u32 = 2 << 20;
 pub const PERF_BUFFER_PAGES: usize = 64;
 
 impl EventChannel {
-    /// The best channel the running kernel supports.
+    /// The best channel the running kernel supports, unless the environment
+    /// variable BPFTOOLS_EVENT_CHANNEL says `perf` (to test the fallback).
     pub fn detect() -> Self {
+        if std::env::var_os("BPFTOOLS_EVENT_CHANNEL").is_some_and(|v| v == "perf") {
+            return Self::PerfBuffer;
+        }
         match MapType::RingBuf.is_supported() {
             Ok(true) => Self::RingBuffer,
             _ => Self::PerfBuffer,
