@@ -17,19 +17,12 @@ impl Error {
         }
     }
 
-    /// Describes a failed libbpf step, adding the usual remedy for its errno.
+    /// Describes a failed libbpf step. Privileges were checked before any
+    /// load, so a refusal here is the verifier's or the kernel's policy.
     pub fn from_libbpf(step: &str, err: &libbpf_rs::Error) -> Self {
-        use libbpf_rs::ErrorKind;
-        let hint = match err.kind() {
-            ErrorKind::PermissionDenied => {
-                "; run as root (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)"
-            }
-            ErrorKind::OutOfMemory => "; the kernel refused the memory (RLIMIT_MEMLOCK?)",
-            _ => "",
-        };
         // libbpf_rs errors nest context with newlines; keep it on one line.
         let detail = err.to_string().replace('\n', ": ");
-        Self::new(format!("{step}: {detail}{hint} (run with -v for libbpf's log)"))
+        Self::new(format!("{step}: {detail} (-v shows libbpf's log)"))
     }
 }
 

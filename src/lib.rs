@@ -10,3 +10,4 @@ pub mod error;
 pub mod execsnoop;
 pub mod output;
 pub mod runtime;
+pub mod tcpconnect;

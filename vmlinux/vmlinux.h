@@ -125,6 +125,25 @@ struct trace_event_raw_inet_sock_set_state {
 	char __data[0];
 };
 
+/* tcp:tcp_retransmit_skb's record: its own type since Linux 6.13, shared before. */
+struct trace_event_raw_tcp_retransmit_skb {
+	struct trace_entry ent;
+	const void *skbaddr;
+	const void *skaddr;
+	int state;
+	__u16 sport;
+	char __data[0];
+};
+
+struct trace_event_raw_tcp_event_sk_skb {
+	struct trace_entry ent;
+	const void *skbaddr;
+	const void *skaddr;
+	int state;
+	__u16 sport;
+	char __data[0];
+};
+
 /* Tasks and namespaces. */
 struct ns_common {
 	unsigned int inum;

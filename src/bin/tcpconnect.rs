@@ -1,1 +1,183 @@
-fn main(){}
+//! tcpconnect: trace active TCP connects. A drop-in for libbpf-tools
+//! tcpconnect that also works on kernels without kprobes.
+
+use std::mem::MaybeUninit;
+use std::process::ExitCode;
+
+use bpftools::cli::parse_or_exit;
+use bpftools::error::{Error, Result};
+use bpftools::output::{Flow, Output};
+use bpftools::runtime::event_loop::{run_event_loop, EventMaps};
+use bpftools::runtime::loader::{
+    configure_common_maps, set_libbpf_logging, CommonOpenMaps, EventChannel,
+};
+use bpftools::runtime::{signals, system};
+use bpftools::tcpconnect::attach::AttachMethod;
+use bpftools::tcpconnect::cli::{AttachChoice, Cli};
+use bpftools::tcpconnect::format::{write_count_table, Columns, TraceFormatter};
+use bpftools::tcpconnect::skel::{TcpconnectSkel, TcpconnectSkelBuilder};
+use bpftools::tcpconnect::{read_counts, ConnectPrinter};
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::OpenObject;
+
+const TOOL: &str = "tcpconnect";
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+
+fn main() -> ExitCode {
+    let cli: Cli = parse_or_exit(TOOL);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{TOOL}: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    set_libbpf_logging(cli.verbose);
+    system::prepare(TOOL)?;
+    let channel = EventChannel::detect();
+
+    // One object storage per way tried: a failed attempt's object is dropped
+    // while the next one opens.
+    let mut objects = [const { MaybeUninit::<OpenObject>::uninit() }; 3];
+    let candidates = AttachMethod::candidates(cli.attach);
+    let mut failures = Vec::new();
+    let mut loaded = None;
+    for (method, object) in candidates.iter().zip(objects.iter_mut()) {
+        match load_and_attach(&cli, channel, *method, object) {
+            Ok(skel) => {
+                if cli.verbose {
+                    eprintln!("{TOOL}: attached with {}", method.name());
+                }
+                loaded = Some(skel);
+                break;
+            }
+            Err(err) => {
+                if cli.verbose {
+                    eprintln!("{TOOL}: {} not usable: {err}", method.name());
+                }
+                failures.push((*method, err));
+            }
+        }
+    }
+    let Some(skel) = loaded else {
+        return Err(no_way_to_attach(cli.attach, &failures));
+    };
+    signals::install_stop_handler()?;
+
+    let mut printer = ConnectPrinter {
+        formatter: TraceFormatter::new(Columns {
+            timestamp: cli.timestamp,
+            uid: cli.print_uid,
+            sport: cli.source_port,
+            lport: cli.lport,
+        }),
+        output: Output::new(),
+    };
+    if cli.count {
+        // stdout stays for the table; the operator still learns tracing began.
+        eprintln!("Tracing connects... Hit Ctrl-C to end.");
+    } else {
+        printer.formatter.write_header(printer.output.buffer());
+        if printer.output.flush()? == Flow::Stop {
+            return Ok(());
+        }
+    }
+
+    run_event_loop(
+        channel,
+        EventMaps {
+            events_ringbuf: &skel.maps.events_ringbuf,
+            events_perfbuf: &skel.maps.events_perfbuf,
+            lost_events: &skel.maps.lost_events,
+        },
+        &mut printer,
+    )?;
+
+    if cli.count {
+        let rows = read_counts(&skel.maps.connect_counts)?;
+        write_count_table(printer.output.buffer(), rows, cli.source_port);
+        let _ = printer.output.flush()?;
+    }
+    Ok(())
+}
+
+fn load_and_attach<'obj>(
+    cli: &Cli,
+    channel: EventChannel,
+    method: AttachMethod,
+    object: &'obj mut MaybeUninit<OpenObject>,
+) -> Result<TcpconnectSkel<'obj>> {
+    let mut open_skel = TcpconnectSkelBuilder::default()
+        .open(object)
+        .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
+
+    let want_sport = cli.source_port || cli.lport;
+    let rodata = open_skel
+        .maps
+        .rodata_data
+        .as_deref_mut()
+        .ok_or_else(|| Error::new("the BPF object has no read-only data section"))?;
+    rodata.use_ringbuf = channel.is_ring_buffer();
+    rodata.filter_by_cgroupmap = cli.cgroupmap.is_some();
+    rodata.filter_by_mntnsmap = cli.mntnsmap.is_some();
+    rodata.count_mode = cli.count;
+    rodata.want_sport = want_sport;
+    if let Some(pid) = cli.pid {
+        rodata.filter_pid = pid;
+    }
+    if let Some(uid) = cli.uid {
+        rodata.filter_uid = uid;
+    }
+    if cli.ipv4 {
+        rodata.filter_family = AF_INET;
+    } else if cli.ipv6 {
+        rodata.filter_family = AF_INET6;
+    }
+    if let Some(ports) = &cli.ports {
+        rodata.filter_ports[..ports.len()].copy_from_slice(ports);
+        rodata.filter_ports_len = ports.len() as u32;
+    }
+
+    method.select_programs(&mut open_skel.progs, want_sport);
+    let maps = &mut open_skel.maps;
+    configure_common_maps(
+        CommonOpenMaps {
+            events_ringbuf: &mut maps.events_ringbuf,
+            events_perfbuf: &mut maps.events_perfbuf,
+            cgroup_filter: &mut maps.cgroup_filter,
+            mntns_filter: &mut maps.mntns_filter,
+        },
+        channel,
+        &cli.pinned_filters(),
+    )?;
+
+    let mut skel = open_skel
+        .load()
+        .map_err(|err| Error::from_libbpf("loading", &err))?;
+    skel.attach()
+        .map_err(|err| Error::from_libbpf("attaching", &err))?;
+    Ok(skel)
+}
+
+/// One line: what was asked for, and why nothing could be used.
+fn no_way_to_attach(choice: AttachChoice, failures: &[(AttachMethod, Error)]) -> Error {
+    if let (AttachChoice::Fentry | AttachChoice::Kprobe | AttachChoice::Tracepoint, [(method, err)]) =
+        (choice, failures)
+    {
+        return Error::new(format!(
+            "--attach {}: this kernel does not provide {}: {err}; try --attach auto",
+            method.name(),
+            method.requirement()
+        ));
+    }
+    let reasons = failures
+        .iter()
+        .map(|(method, err)| format!("{}: {err}", method.name()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Error::new(format!("no way to trace connects works on this kernel ({reasons})"))
+}

@@ -27,7 +27,10 @@ struct {
 	__uint(value_size, sizeof(u32));
 } events_perfbuf SEC(".maps");
 
-/* Ring buffer records that did not fit, per CPU (perf buffers count their own). */
+/*
+ * Events that could not be delivered, per CPU: ring buffer full, or a
+ * tool's table full. A full perf buffer is counted by the kernel instead.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -71,6 +74,16 @@ static __always_inline bool pinned_filters_pass(void)
 	return true;
 }
 
+/* An event that could not be delivered: user space reports the count. */
+static __always_inline void count_lost_event(void)
+{
+	u32 zero = 0;
+	u64 *lost = bpf_map_lookup_elem(&lost_events, &zero);
+
+	if (lost)
+		__sync_fetch_and_add(lost, 1);
+}
+
 /* Sends size bytes of data; size must be bounded for the verifier. */
 static __always_inline void submit_event(void *ctx, void *data, u64 size)
 {
@@ -82,13 +95,8 @@ static __always_inline void submit_event(void *ctx, void *data, u64 size)
 		err = bpf_perf_event_output(ctx, &events_perfbuf, BPF_F_CURRENT_CPU, data, size);
 
 	/* A full perf buffer is counted by the kernel and reported to user space. */
-	if (err && use_ringbuf) {
-		u32 zero = 0;
-		u64 *lost = bpf_map_lookup_elem(&lost_events, &zero);
-
-		if (lost)
-			__sync_fetch_and_add(lost, 1);
-	}
+	if (err && use_ringbuf)
+		count_lost_event();
 }
 
 #endif /* __COMMON_BPF_H__ */

@@ -1,0 +1,73 @@
+//! The three ways tcpconnect can hook connects, in order of preference.
+
+use super::cli::AttachChoice;
+use super::skel::OpenTcpconnectProgs;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttachMethod {
+    Fentry,
+    Kprobe,
+    Tracepoint,
+}
+
+impl AttachMethod {
+    /// What to try, in order, for the operator's --attach choice.
+    pub fn candidates(choice: AttachChoice) -> &'static [AttachMethod] {
+        match choice {
+            AttachChoice::Auto => &[Self::Fentry, Self::Kprobe, Self::Tracepoint],
+            AttachChoice::Fentry => &[Self::Fentry],
+            AttachChoice::Kprobe => &[Self::Kprobe],
+            AttachChoice::Tracepoint => &[Self::Tracepoint],
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fentry => "fentry",
+            Self::Kprobe => "kprobe",
+            Self::Tracepoint => "tracepoint",
+        }
+    }
+
+    /// What the kernel must offer for this way, for error messages.
+    pub fn requirement(self) -> &'static str {
+        match self {
+            Self::Fentry => {
+                "BPF trampolines (fexit on tcp_v4_connect/tcp_v6_connect: Linux >= 5.5 with BTF, \
+                 not refused by the kernel's lockdown or sandbox)"
+            }
+            Self::Kprobe => "kprobes on tcp_v4_connect/tcp_v6_connect (CONFIG_KPROBES=y)",
+            Self::Tracepoint => "the sock:inet_sock_set_state tracepoint (Linux >= 4.16)",
+        }
+    }
+
+    /// Loads this way's programs and no others. The tracepoint way needs a
+    /// second tracepoint only when the source port is shown or counted.
+    pub fn select_programs(self, progs: &mut OpenTcpconnectProgs<'_>, want_sport: bool) {
+        let fentry = self == Self::Fentry;
+        let kprobe = self == Self::Kprobe;
+        let tracepoint = self == Self::Tracepoint;
+        progs.fexit_tcp_v4_connect.set_autoload(fentry);
+        progs.fexit_tcp_v6_connect.set_autoload(fentry);
+        progs.kprobe_tcp_v4_connect.set_autoload(kprobe);
+        progs.kretprobe_tcp_v4_connect.set_autoload(kprobe);
+        progs.kprobe_tcp_v6_connect.set_autoload(kprobe);
+        progs.kretprobe_tcp_v6_connect.set_autoload(kprobe);
+        progs.tracepoint_inet_sock_set_state.set_autoload(tracepoint);
+        progs.tracepoint_tcp_retransmit_skb.set_autoload(tracepoint && want_sport);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_prefers_trampolines_then_kprobes_then_the_tracepoint() {
+        assert_eq!(
+            AttachMethod::candidates(AttachChoice::Auto),
+            [AttachMethod::Fentry, AttachMethod::Kprobe, AttachMethod::Tracepoint]
+        );
+        assert_eq!(AttachMethod::candidates(AttachChoice::Kprobe), [AttachMethod::Kprobe]);
+    }
+}

@@ -1,0 +1,159 @@
+//! tcpconnect's flags: libbpf-tools' set, plus BCC Python's that do not clash.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::cli::{parse_pid, parse_uid, PinnedFilters};
+
+/// Destination ports -P accepts at most (as upstream).
+pub const MAX_PORTS: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AttachChoice {
+    /// The first of fentry, kprobe, tracepoint that works here
+    Auto,
+    /// fexit on tcp_v4_connect/tcp_v6_connect (BPF trampolines, Linux >= 5.5)
+    Fentry,
+    /// kprobe + kretprobe on tcp_v4_connect/tcp_v6_connect (CONFIG_KPROBES)
+    Kprobe,
+    /// The sock:inet_sock_set_state tracepoint (Linux >= 4.16)
+    Tracepoint,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tcpconnect",
+    version,
+    about = "Count/Trace active tcp connections",
+    after_help = "EXAMPLES:
+    tcpconnect             # trace all TCP connect()s
+    tcpconnect -t          # include timestamps
+    tcpconnect -p 181      # only trace PID 181
+    tcpconnect -P 80       # only trace port 80
+    tcpconnect -P 80,81    # only trace port 80 and 81
+    tcpconnect -U          # include UID
+    tcpconnect -u 1000     # only trace UID 1000
+    tcpconnect -c          # count connects per src, dest, port
+    tcpconnect -s          # include source port (and count by it with -c)
+    tcpconnect -L          # include LPORT while printing outputs
+    tcpconnect -4          # trace IPv4 family only
+    tcpconnect -6          # trace IPv6 family only
+    tcpconnect -C /sys/fs/bpf/cgroupmap  # trace cgroups in this BPF map only
+    tcpconnect -M /sys/fs/bpf/mntnsmap   # trace mount namespaces in this BPF map only"
+)]
+pub struct Cli {
+    /// Include timestamp on output (seconds since the first event)
+    #[arg(short = 't', long)]
+    pub timestamp: bool,
+    /// Process ID to trace
+    #[arg(short = 'p', long, value_name = "PID", value_parser = parse_pid)]
+    pub pid: Option<i32>,
+    /// Process UID to trace (a number or a user name)
+    #[arg(short = 'u', long, value_name = "UID", value_parser = parse_uid)]
+    pub uid: Option<u32>,
+    /// Include UID on output
+    #[arg(short = 'U', long)]
+    pub print_uid: bool,
+    /// Count connects per source IP and destination IP/port
+    #[arg(short = 'c', long)]
+    pub count: bool,
+    /// Consider source port when counting (and show SPORT when tracing)
+    #[arg(short = 's', long)]
+    pub source_port: bool,
+    /// Comma-separated list of destination ports to trace (at most 64)
+    #[arg(short = 'P', long = "port", value_name = "PORTS", value_parser = parse_ports)]
+    pub ports: Option<Vec<u16>>,
+    /// Trace cgroups whose ids are keys of this pinned BPF hash map only
+    #[arg(short = 'C', long, value_name = "PATH")]
+    pub cgroupmap: Option<PathBuf>,
+    /// Trace mount namespaces whose ids are keys of this pinned BPF hash map only
+    #[arg(short = 'M', long, value_name = "PATH")]
+    pub mntnsmap: Option<PathBuf>,
+    /// Trace IPv4 family only
+    #[arg(short = '4', long, conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Trace IPv6 family only
+    #[arg(short = '6', long)]
+    pub ipv6: bool,
+    /// Include LPORT (the local port) on output
+    #[arg(short = 'L', long)]
+    pub lport: bool,
+    /// How to hook connects
+    #[arg(long, value_enum, default_value_t = AttachChoice::Auto)]
+    pub attach: AttachChoice,
+    /// Verbose debug output (libbpf's log and the attach choice on stderr)
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+impl Cli {
+    pub fn pinned_filters(&self) -> PinnedFilters {
+        PinnedFilters {
+            cgroupmap: self.cgroupmap.clone(),
+            mntnsmap: self.mntnsmap.clone(),
+        }
+    }
+}
+
+/// `80`, `80,443`: each port in [1, 65535], at most MAX_PORTS of them.
+fn parse_ports(value: &str) -> Result<Vec<u16>, String> {
+    let ports = value
+        .split(',')
+        .map(|port| match port.trim().parse::<u16>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(format!("invalid port '{port}': must be a number in [1, 65535]")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if ports.len() > MAX_PORTS {
+        return Err(format!("{} ports given, at most {MAX_PORTS} are supported", ports.len()));
+    }
+    Ok(ports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("tcpconnect").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_match_upstream() {
+        let cli = parse(&[]).unwrap();
+        assert!(!cli.timestamp && !cli.count && !cli.source_port && !cli.print_uid && !cli.lport);
+        assert!(cli.pid.is_none() && cli.uid.is_none() && cli.ports.is_none());
+        assert_eq!(cli.attach, AttachChoice::Auto);
+    }
+
+    #[test]
+    fn all_flags_parse() {
+        let cli = parse(&[
+            "-t", "-p", "42", "-u", "root", "-U", "-c", "-s", "-P", "80,443", "-C", "/a", "-M",
+            "/b", "-4", "-L", "--attach", "tracepoint", "-v",
+        ])
+        .unwrap();
+        assert_eq!(cli.pid, Some(42));
+        assert_eq!(cli.uid, Some(0));
+        assert_eq!(cli.ports, Some(vec![80, 443]));
+        assert_eq!(cli.attach, AttachChoice::Tracepoint);
+        assert!(cli.ipv4 && cli.lport && cli.count && cli.source_port && cli.verbose);
+        assert_eq!(cli.pinned_filters().cgroupmap, Some(PathBuf::from("/a")));
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        assert!(parse(&["-P", "0"]).unwrap_err().to_string().contains("invalid port '0'"));
+        assert!(parse(&["-P", "70000"]).unwrap_err().to_string().contains("invalid port '70000'"));
+        assert!(parse(&["-P", "80,"]).is_err());
+        let many = (1..=65).map(|p| p.to_string()).collect::<Vec<_>>().join(",");
+        assert!(parse(&["-P", &many]).unwrap_err().to_string().contains("at most 64"));
+        let most = (1..=64).map(|p| p.to_string()).collect::<Vec<_>>().join(",");
+        assert_eq!(parse(&["-P", &most]).unwrap().ports.unwrap().len(), 64);
+        assert!(parse(&["-p", "abc"]).is_err());
+        assert!(parse(&["-u", "nosuchuser-xyz"]).is_err());
+        assert!(parse(&["-4", "-6"]).is_err());
+        assert!(parse(&["--attach", "uprobe"]).is_err());
+    }
+}

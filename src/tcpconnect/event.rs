@@ -1,0 +1,94 @@
+//! Step 1 of the data path: the bytes the BPF program sent, as a typed event.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::skel::types::{connect_event, connect_key};
+use crate::output::escape::c_str_bytes;
+
+const AF_INET: u16 = 2;
+
+// SAFETY: both are #[repr(C)] structs of integers and byte arrays (generated
+// from src/bpf/tcpconnect.h); every bit pattern is valid.
+unsafe impl plain::Plain for connect_event {}
+unsafe impl plain::Plain for connect_key {}
+
+/// An address as the kernel stored it: IPv4 in the first 4 bytes.
+pub fn ip_addr(family: u16, raw: &[u8; 16]) -> IpAddr {
+    if family == AF_INET {
+        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
+    } else {
+        IpAddr::V6(Ipv6Addr::from(*raw))
+    }
+}
+
+/// 4 or 6, the IP column.
+pub fn ip_version(family: u16) -> u8 {
+    if family == AF_INET {
+        4
+    } else {
+        6
+    }
+}
+
+impl connect_event {
+    pub fn decode(data: &[u8]) -> Option<Self> {
+        let mut event = Self::default();
+        plain::copy_from_bytes(&mut event, data).ok()?;
+        Some(event)
+    }
+
+    pub fn source(&self) -> IpAddr {
+        ip_addr(self.family, &self.saddr)
+    }
+
+    pub fn destination(&self) -> IpAddr {
+        ip_addr(self.family, &self.daddr)
+    }
+
+    pub fn comm_bytes(&self) -> &[u8] {
+        c_str_bytes(&self.comm)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn v4_event() -> connect_event {
+        let mut event = connect_event {
+            timestamp_ns: 10_000_000_000,
+            pid: 1234,
+            uid: 1000,
+            family: AF_INET,
+            sport: 40000,
+            dport: 80,
+            ..Default::default()
+        };
+        event.saddr[..4].copy_from_slice(&[127, 0, 0, 1]);
+        event.daddr[..4].copy_from_slice(&[10, 1, 2, 3]);
+        event.comm[..4].copy_from_slice(b"curl");
+        event
+    }
+
+    #[test]
+    fn decodes_a_record() {
+        let event = v4_event();
+        // SAFETY: Plain types can be viewed as bytes.
+        let bytes = unsafe { plain::as_bytes(&event) };
+        let decoded = connect_event::decode(bytes).unwrap();
+        assert_eq!(decoded.pid, 1234);
+        assert_eq!(decoded.source().to_string(), "127.0.0.1");
+        assert_eq!(decoded.destination().to_string(), "10.1.2.3");
+        assert_eq!(decoded.comm_bytes(), b"curl");
+        assert!(connect_event::decode(&bytes[..10]).is_none());
+    }
+
+    #[test]
+    fn ipv6_addresses_print_like_inet_ntop() {
+        let mut raw = [0u8; 16];
+        raw[15] = 1;
+        assert_eq!(ip_addr(10, &raw).to_string(), "::1");
+        assert_eq!(ip_version(10), 6);
+        assert_eq!(ip_version(2), 4);
+    }
+}
