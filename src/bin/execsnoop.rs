@@ -54,6 +54,7 @@ fn run(cli: Cli) -> Result<()> {
     rodata.filter_by_cgroupmap = cli.cgroupmap.is_some();
     rodata.filter_by_mntnsmap = cli.mntnsmap.is_some();
     rodata.filter_by_cgroup = cgroup_dir.is_some();
+    rodata.report_failed = cli.fails;
     if let Some(uid) = cli.uid {
         rodata.filter_uid = uid;
     }

@@ -21,6 +21,8 @@
 const volatile uid_t filter_uid = INVALID_UID;
 const volatile pid_t filter_ppid = 0;
 const volatile bool filter_by_cgroup = false;
+/* -x: the syscall tracepoints are loaded and keep pending_execs. */
+const volatile bool report_failed = false;
 
 /* Slot 0 holds the cgroup v2 directory given with -c. */
 struct {
@@ -103,8 +105,9 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	struct exec_event *event;
 	long filename_len;
 
-	/* The syscall-entry record (kept only with -x) is not needed any more. */
-	bpf_map_delete_elem(&pending_execs, &old_tid);
+	/* The syscall-entry record is not needed any more. */
+	if (report_failed)
+		bpf_map_delete_elem(&pending_execs, &old_tid);
 
 	if (!task_passes_filters(task))
 		return 0;
