@@ -15,7 +15,7 @@ use bpftools::output::{Flow, Output};
 use bpftools::runtime::event_loop::{run_event_loop, EventMaps};
 use bpftools::runtime::loader::{
     configure_common_maps, open_cgroup_dir, set_cgroup_slot, set_libbpf_logging, CommonOpenMaps,
-    EventChannel,
+    EventChannel, PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
@@ -38,6 +38,7 @@ fn run(cli: Cli) -> Result<()> {
     set_libbpf_logging(cli.verbose);
     system::prepare(TOOL)?;
     let cgroup_dir = cli.cgroup.as_deref().map(open_cgroup_dir).transpose()?;
+    let pinned_filters = PinnedFilterMaps::open(&cli.pinned_filters())?;
     let channel = EventChannel::detect();
 
     let mut object = MaybeUninit::uninit();
@@ -82,7 +83,7 @@ fn run(cli: Cli) -> Result<()> {
             mntns_filter: &mut maps.mntns_filter,
         },
         channel,
-        &cli.pinned_filters(),
+        &pinned_filters,
     )?;
 
     let mut skel = open_skel
@@ -91,6 +92,7 @@ fn run(cli: Cli) -> Result<()> {
     if let (Some(dir), Some(path)) = (&cgroup_dir, &cli.cgroup) {
         set_cgroup_slot(&skel.maps.cgroup_dir, dir, path)?;
     }
+    pinned_filters.install(&skel.maps.cgroup_filter, &skel.maps.mntns_filter)?;
     skel.attach()
         .map_err(|err| Error::from_libbpf("attaching the BPF programs", &err))?;
     signals::install_stop_handler()?;

@@ -9,7 +9,7 @@ use bpftools::error::{Error, Result};
 use bpftools::output::{Flow, Output};
 use bpftools::runtime::event_loop::{run_event_loop, EventMaps};
 use bpftools::runtime::loader::{
-    configure_common_maps, set_libbpf_logging, CommonOpenMaps, EventChannel,
+    configure_common_maps, set_libbpf_logging, CommonOpenMaps, EventChannel, PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
 use bpftools::tcpconnect::attach::AttachMethod;
@@ -39,6 +39,7 @@ fn run(cli: Cli) -> Result<()> {
     set_libbpf_logging(cli.verbose);
     system::prepare(TOOL)?;
     let channel = EventChannel::detect();
+    let pinned_filters = PinnedFilterMaps::open(&cli.pinned_filters())?;
 
     // One object storage per way tried: a failed attempt's object is dropped
     // while the next one opens.
@@ -47,7 +48,7 @@ fn run(cli: Cli) -> Result<()> {
     let mut failures = Vec::new();
     let mut loaded = None;
     for (method, object) in candidates.iter().zip(objects.iter_mut()) {
-        match load_and_attach(&cli, channel, *method, object) {
+        match load_and_attach(&cli, channel, &pinned_filters, *method, object) {
             Ok(skel) => {
                 if cli.verbose {
                     eprintln!("{TOOL}: attached with {}", method.name());
@@ -108,6 +109,7 @@ fn run(cli: Cli) -> Result<()> {
 fn load_and_attach<'obj>(
     cli: &Cli,
     channel: EventChannel,
+    pinned_filters: &PinnedFilterMaps,
     method: AttachMethod,
     object: &'obj mut MaybeUninit<OpenObject>,
 ) -> Result<TcpconnectSkel<'obj>> {
@@ -152,12 +154,13 @@ fn load_and_attach<'obj>(
             mntns_filter: &mut maps.mntns_filter,
         },
         channel,
-        &cli.pinned_filters(),
+        pinned_filters,
     )?;
 
     let mut skel = open_skel
         .load()
         .map_err(|err| Error::from_libbpf("loading", &err))?;
+    pinned_filters.install(&skel.maps.cgroup_filter, &skel.maps.mntns_filter)?;
     skel.attach()
         .map_err(|err| Error::from_libbpf("attaching", &err))?;
     Ok(skel)

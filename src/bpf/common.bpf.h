@@ -39,36 +39,42 @@ struct {
 } lost_events SEC(".maps");
 
 /*
- * Pinned by the operator (BCC's --cgroupmap / --mntnsmap): user space reuses
- * the pinned map's fd here, so only the key layout (u64 id) matters.
+ * The operator's pinned hash maps of ids (BCC's --cgroupmap / --mntnsmap) go
+ * in slot 0 of these map-in-map arrays after load. User space makes each
+ * pinned map its own array's inner-map template, so any hash map with 8-byte
+ * keys fits, and the operator's later updates take effect while we trace.
+ * Not created at all when the filter is not used.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, 1);
-	__type(key, u64);
-	__type(value, u64);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, sizeof(u32));
 } cgroup_filter SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, 1);
-	__type(key, u64);
-	__type(value, u64);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, sizeof(u32));
 } mntns_filter SEC(".maps");
+
+static __always_inline bool id_in_filter(void *filter, u64 id)
+{
+	u32 zero = 0;
+	void *ids = bpf_map_lookup_elem(filter, &zero);
+
+	return ids && bpf_map_lookup_elem(ids, &id);
+}
 
 static __always_inline bool pinned_filters_pass(void)
 {
-	if (filter_by_cgroupmap) {
-		u64 cgroup_id = bpf_get_current_cgroup_id();
-
-		if (!bpf_map_lookup_elem(&cgroup_filter, &cgroup_id))
-			return false;
-	}
+	if (filter_by_cgroupmap && !id_in_filter(&cgroup_filter, bpf_get_current_cgroup_id()))
+		return false;
 	if (filter_by_mntnsmap) {
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-		u64 mntns_id = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 
-		if (!bpf_map_lookup_elem(&mntns_filter, &mntns_id))
+		if (!id_in_filter(&mntns_filter, BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum)))
 			return false;
 	}
 	return true;

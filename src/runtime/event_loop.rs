@@ -1,7 +1,8 @@
 //! Polls the event channel until a signal, the end of stdout, or an error,
 //! and says on stderr how many events the kernel could not hand over.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use libbpf_rs::{ErrorKind, MapCore, MapFlags, MapMut, PerfBufferBuilder, RingBufferBuilder};
@@ -13,6 +14,10 @@ use crate::runtime::signals::stop_requested;
 
 /// How often the loop wakes without events, to notice a stop request.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// After a batch, events are left to gather this long before the next one is
+/// taken: wakeups and writes stay bounded however fast events come, while an
+/// event on an idle system still wakes the loop at once.
+const BATCH_GATHER: Duration = Duration::from_millis(10);
 /// How often the ring buffer's lost-event counter is read.
 const LOST_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -38,17 +43,18 @@ pub fn run_event_loop(
     handler: &mut impl EventHandler,
 ) -> Result<()> {
     let handler = RefCell::new(handler);
-    let stopped_by_handler = RefCell::new(false);
-    let on_event = |data: &[u8]| match handler.borrow_mut().handle_event(data) {
-        Flow::Continue => true,
-        Flow::Stop => {
-            *stopped_by_handler.borrow_mut() = true;
-            false
-        }
+    let received = Cell::new(0u64);
+    let stopped_by_handler = Cell::new(false);
+    let on_event = |data: &[u8]| {
+        received.set(received.get() + 1);
+        let flow = handler.borrow_mut().handle_event(data);
+        stopped_by_handler.set(stopped_by_handler.get() || flow == Flow::Stop);
+        flow
     };
-    let end_of_batch = || -> Result<bool> {
-        let flow = handler.borrow_mut().end_of_batch()?;
-        Ok(flow == Flow::Continue && !*stopped_by_handler.borrow())
+    let batches = Batches {
+        handler: &handler,
+        received: &received,
+        stopped_by_handler: &stopped_by_handler,
     };
     let channel_error = |err: libbpf_rs::Error| Error::from_libbpf("reading events", &err);
 
@@ -56,24 +62,17 @@ pub fn run_event_loop(
         EventChannel::RingBuffer => {
             let mut builder = RingBufferBuilder::new();
             builder
-                .add(maps.events_ringbuf, |data| if on_event(data) { 0 } else { -1 })
+                .add(maps.events_ringbuf, |data| match on_event(data) {
+                    Flow::Continue => 0,
+                    Flow::Stop => -1,
+                })
                 .map_err(channel_error)?;
             let ring = builder.build().map_err(channel_error)?;
             let mut lost = RingBufferLoss::new(maps.lost_events);
-            while !stop_requested() {
-                let polled = ring.poll(POLL_INTERVAL);
-                if !end_of_batch()? {
-                    break;
-                }
-                match polled {
-                    Err(err) if err.kind() != ErrorKind::Interrupted => return Err(channel_error(err)),
-                    _ => lost.report_if_due(),
-                }
-            }
-            // Drain what is already in the buffer, then report the final loss.
-            if !*stopped_by_handler.borrow() {
+            batches.run(|timeout| ring.poll(timeout), || lost.report_if_due())?;
+            if !stopped_by_handler.get() {
                 let _ = ring.consume();
-                end_of_batch()?;
+                batches.end()?;
             }
             lost.report();
         }
@@ -81,31 +80,61 @@ pub fn run_event_loop(
             let perf = PerfBufferBuilder::new(maps.events_perfbuf)
                 .pages(PERF_BUFFER_PAGES)
                 .sample_cb(|_cpu, data| {
-                    // A perf buffer cannot be told to stop mid-batch; the flag
-                    // set by on_event ends the loop after it.
+                    // A perf buffer cannot be told to stop mid-batch; the
+                    // handler's Stop ends the loop after the batch.
                     let _ = on_event(data);
                 })
                 .lost_cb(|cpu, count| eprintln!("Lost {count} events on CPU #{cpu}!"))
                 .build()
                 .map_err(channel_error)?;
-            while !stop_requested() {
-                let polled = perf.poll(POLL_INTERVAL);
-                if !end_of_batch()? {
-                    break;
-                }
-                if let Err(err) = polled {
-                    if err.kind() != ErrorKind::Interrupted {
-                        return Err(channel_error(err));
-                    }
-                }
-            }
-            if !*stopped_by_handler.borrow() {
+            batches.run(|timeout| perf.poll(timeout), || {})?;
+            if !stopped_by_handler.get() {
                 let _ = perf.consume();
-                end_of_batch()?;
+                batches.end()?;
             }
         }
     }
     Ok(())
+}
+
+/// The loop both channels share: wait for events, hand the batch to the
+/// handler, let the next batch gather.
+struct Batches<'a, H> {
+    handler: &'a RefCell<H>,
+    received: &'a Cell<u64>,
+    stopped_by_handler: &'a Cell<bool>,
+}
+
+impl<H: EventHandler> Batches<'_, &mut H> {
+    fn run(
+        &self,
+        poll: impl Fn(Duration) -> libbpf_rs::Result<()>,
+        mut after_batch: impl FnMut(),
+    ) -> Result<()> {
+        while !stop_requested() {
+            let before = self.received.get();
+            let polled = poll(POLL_INTERVAL);
+            if !self.end()? {
+                break;
+            }
+            if let Err(err) = polled {
+                if err.kind() != ErrorKind::Interrupted {
+                    return Err(Error::from_libbpf("reading events", &err));
+                }
+            }
+            after_batch();
+            if self.received.get() != before {
+                thread::sleep(BATCH_GATHER);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends a batch; false when the loop must stop.
+    fn end(&self) -> Result<bool> {
+        let flow = self.handler.borrow_mut().end_of_batch()?;
+        Ok(flow == Flow::Continue && !self.stopped_by_handler.get())
+    }
 }
 
 /// The per-CPU count of records the BPF side could not put in the ring buffer.

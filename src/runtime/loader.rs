@@ -1,10 +1,10 @@
-//! Preparing a BPF object before load: libbpf's log, the event channel, and
-//! the operator's pinned filter maps.
+//! Preparing a BPF object around its load: libbpf's log, the event channel,
+//! the operator's pinned filter maps and cgroup directory.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 
-use libbpf_rs::{MapCore, MapHandle, MapType, OpenMapMut, PrintLevel};
+use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, OpenMapMut, PrintLevel};
 
 use crate::cli::PinnedFilters;
 use crate::error::{Error, Result};
@@ -59,14 +59,48 @@ pub struct CommonOpenMaps<'a, 'obj> {
     pub mntns_filter: &'a mut OpenMapMut<'obj>,
 }
 
-/// Creates only the event channel in use and plugs in the pinned filter maps.
-/// The caller sets the matching read-only flags (use_ringbuf, filter_by_*).
+/// The operator's pinned filter maps, opened and checked once, before any
+/// load: they shape the object and are plugged in once it is loaded.
+#[derive(Debug, Default)]
+pub struct PinnedFilterMaps {
+    cgroup_ids: Option<MapHandle>,
+    mntns_ids: Option<MapHandle>,
+}
+
+impl PinnedFilterMaps {
+    pub fn open(filters: &PinnedFilters) -> Result<Self> {
+        Ok(Self {
+            cgroup_ids: open_pinned_filter(filters.cgroupmap.as_deref(), "--cgroupmap", "cgroup ids")?,
+            mntns_ids: open_pinned_filter(
+                filters.mntnsmap.as_deref(),
+                "--mntnsmap",
+                "mount namespace ids",
+            )?,
+        })
+    }
+
+    /// Puts the maps in their slots of the loaded object.
+    pub fn install<M: MapCore>(&self, cgroup_filter: &M, mntns_filter: &M) -> Result<()> {
+        for (slot, map) in [(cgroup_filter, &self.cgroup_ids), (mntns_filter, &self.mntns_ids)] {
+            if let Some(map) = map {
+                let fd = map.as_fd().as_raw_fd() as u32;
+                slot.update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+                    .map_err(|err| Error::from_libbpf("installing a pinned filter map", &err))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Creates only the event channel in use and shapes the pinned-filter slots
+/// after the operator's maps. The caller sets the matching read-only flags
+/// (use_ringbuf, filter_by_*) and, after load, installs the pinned maps.
 pub fn configure_common_maps(
     maps: CommonOpenMaps<'_, '_>,
     channel: EventChannel,
-    filters: &PinnedFilters,
+    pinned: &PinnedFilterMaps,
 ) -> Result<()> {
-    let setup = |err: libbpf_rs::Error| Error::from_libbpf("setting up the event channel", &err);
+    let setup = |err: libbpf_rs::Error| Error::from_libbpf("setting up the BPF maps", &err);
     match channel {
         EventChannel::RingBuffer => {
             maps.events_perfbuf.set_autocreate(false).map_err(setup)?;
@@ -76,23 +110,29 @@ pub fn configure_common_maps(
         }
         EventChannel::PerfBuffer => maps.events_ringbuf.set_autocreate(false).map_err(setup)?,
     }
-    if let Some(path) = &filters.cgroupmap {
-        reuse_pinned_filter(maps.cgroup_filter, path, "--cgroupmap", "cgroup ids")?;
-    }
-    if let Some(path) = &filters.mntnsmap {
-        reuse_pinned_filter(maps.mntns_filter, path, "--mntnsmap", "mount namespace ids")?;
+    for (slot, map) in [
+        (maps.cgroup_filter, &pinned.cgroup_ids),
+        (maps.mntns_filter, &pinned.mntns_ids),
+    ] {
+        match map {
+            // The pinned map is its own slot's template: it always fits.
+            Some(map) => slot.set_inner_map_fd(map.as_fd()).map_err(setup)?,
+            None => slot.set_autocreate(false).map_err(setup)?,
+        }
     }
     Ok(())
 }
 
-/// Checks that `path` is a pinned hash map with u64 keys and makes the
-/// program look its ids up there.
-fn reuse_pinned_filter(map: &mut OpenMapMut<'_>, path: &Path, flag: &str, keys: &str) -> Result<()> {
+/// Opens `path` and checks it is a pinned hash map with 8-byte (u64 id) keys.
+fn open_pinned_filter(path: Option<&Path>, flag: &str, keys: &str) -> Result<Option<MapHandle>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
     let shown = path.display();
     let pinned = MapHandle::from_pinned_path(path).map_err(|err| {
         Error::new(format!(
             "{flag} {shown}: not a pinned BPF map ({}); pin a hash map of {keys} there, \
-             e.g. with bpftool map create {shown} type hash key 8 value 8 entries 128 name filter",
+             e.g. bpftool map create {shown} type hash key 8 value 8 entries 128 name filter",
             err.to_string().replace('\n', ": ")
         ))
     })?;
@@ -105,8 +145,7 @@ fn reuse_pinned_filter(map: &mut OpenMapMut<'_>, path: &Path, flag: &str, keys: 
             pinned.key_size()
         )));
     }
-    map.reuse_fd(pinned.as_fd())
-        .map_err(|err| Error::from_libbpf(&format!("{flag} {shown}"), &err))
+    Ok(Some(pinned))
 }
 
 /// Opens a cgroup v2 directory for a BPF_MAP_TYPE_CGROUP_ARRAY slot.
@@ -121,9 +160,8 @@ pub fn open_cgroup_dir(path: &Path) -> Result<std::fs::File> {
 
 /// Puts the cgroup directory in slot 0 of a cgroup array map.
 pub fn set_cgroup_slot(map: &impl MapCore, dir: &std::fs::File, path: &Path) -> Result<()> {
-    use std::os::fd::AsRawFd;
     let fd = dir.as_raw_fd() as u32;
-    map.update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), libbpf_rs::MapFlags::ANY)
+    map.update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
         .map_err(|err| {
             Error::new(format!(
                 "{} is not a cgroup v2 directory ({}); give one under a cgroup2 mount \
