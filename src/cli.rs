@@ -13,7 +13,12 @@ use nix::unistd::User;
 pub fn parse_or_exit<T: Parser>(tool: &str) -> T {
     match T::try_parse() {
         Ok(cli) => cli,
-        Err(err) if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
             // Printing help can only fail on a closed stdout; nothing to add then.
             let _ = err.print();
             exit(0)
@@ -50,7 +55,10 @@ pub fn parse_uid(value: &str) -> Result<u32, String> {
 pub fn parse_pid(value: &str) -> Result<i32, String> {
     match value.parse::<i32>() {
         Ok(pid) if pid >= 1 => Ok(pid),
-        _ => Err(format!("'{value}' is not a process id (a number in [1, {}])", i32::MAX)),
+        _ => Err(format!(
+            "'{value}' is not a process id (a number in [1, {}])",
+            i32::MAX
+        )),
     }
 }
 
@@ -70,10 +78,17 @@ mod tests {
         assert_eq!(parse_uid("0"), Ok(0));
         assert_eq!(parse_uid("1000"), Ok(1000));
         assert_eq!(parse_uid("4294967294"), Ok(4_294_967_294));
-        assert!(parse_uid("4294967295").unwrap_err().contains("out of range"));
-        assert!(parse_uid("99999999999").unwrap_err().contains("out of range"));
+        assert!(parse_uid("4294967295")
+            .unwrap_err()
+            .contains("out of range"));
+        assert!(parse_uid("99999999999")
+            .unwrap_err()
+            .contains("out of range"));
         assert_eq!(parse_uid("root"), Ok(0));
-        assert_eq!(parse_uid("no-such-user-here"), Err("no such user 'no-such-user-here'".into()));
+        assert_eq!(
+            parse_uid("no-such-user-here"),
+            Err("no such user 'no-such-user-here'".into())
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use bpftools::runtime::loader::{
 };
 use bpftools::runtime::{signals, system};
 use bpftools::tcpconnect::attach::AttachMethod;
-use bpftools::tcpconnect::cli::{AttachChoice, Cli};
+use bpftools::tcpconnect::cli::{AttachChoice, Cli, PortList};
 use bpftools::tcpconnect::format::{write_count_table, Columns, TraceFormatter};
 use bpftools::tcpconnect::skel::{TcpconnectSkel, TcpconnectSkelBuilder};
 use bpftools::tcpconnect::{read_counts, ConnectPrinter};
@@ -139,7 +139,7 @@ fn load_and_attach<'obj>(
     } else if cli.ipv6 {
         rodata.filter_family = AF_INET6;
     }
-    if let Some(ports) = &cli.ports {
+    if let Some(PortList(ports)) = &cli.ports {
         rodata.filter_ports[..ports.len()].copy_from_slice(ports);
         rodata.filter_ports_len = ports.len() as u32;
     }
@@ -168,8 +168,10 @@ fn load_and_attach<'obj>(
 
 /// One line: what was asked for, and why nothing could be used.
 fn no_way_to_attach(choice: AttachChoice, failures: &[(AttachMethod, Error)]) -> Error {
-    if let (AttachChoice::Fentry | AttachChoice::Kprobe | AttachChoice::Tracepoint, [(method, err)]) =
-        (choice, failures)
+    if let (
+        AttachChoice::Fentry | AttachChoice::Kprobe | AttachChoice::Tracepoint,
+        [(method, err)],
+    ) = (choice, failures)
     {
         return Error::new(format!(
             "--attach {}: this kernel does not provide {}: {err}; try --attach auto",
@@ -182,5 +184,7 @@ fn no_way_to_attach(choice: AttachChoice, failures: &[(AttachMethod, Error)]) ->
         .map(|(method, err)| format!("{}: {err}", method.name()))
         .collect::<Vec<_>>()
         .join("; ");
-    Error::new(format!("no way to trace connects works on this kernel ({reasons})"))
+    Error::new(format!(
+        "no way to trace connects works on this kernel ({reasons})"
+    ))
 }

@@ -117,8 +117,29 @@ mod tests {
     #[test]
     fn upstream_and_bcc_flags_parse() {
         let cli = parse(&[
-            "-T", "-t", "-x", "-u", "0", "-q", "-n", "ba.h", "-l", "x+", "-U", "--max-args", "60",
-            "-c", "/sys/fs/cgroup", "-P", "1", "-C", "-M", "--cgroupmap", "/a", "--mntnsmap", "/b",
+            "-T",
+            "-t",
+            "-x",
+            "-u",
+            "0",
+            "-q",
+            "-n",
+            "ba.h",
+            "-l",
+            "x+",
+            "-U",
+            "--max-args",
+            "60",
+            "-c",
+            "/sys/fs/cgroup",
+            "-P",
+            "1",
+            "-C",
+            "-M",
+            "--cgroupmap",
+            "/a",
+            "--mntnsmap",
+            "/b",
             "-v",
         ])
         .unwrap();
@@ -136,9 +157,17 @@ mod tests {
     fn bad_values_are_rejected_with_upstream_wording() {
         for bad in ["0", "61", "-1", "x"] {
             let err = parse(&["--max-args", bad]).unwrap_err().to_string();
-            assert!(err.contains(&format!("Invalid MAX_ARGS {bad}, should be in [1, 60] range")), "{err}");
+            assert!(
+                err.contains(&format!(
+                    "Invalid MAX_ARGS {bad}, should be in [1, 60] range"
+                )),
+                "{err}"
+            );
         }
-        assert!(parse(&["-u", "nosuchuser-xyz"]).unwrap_err().to_string().contains("no such user"));
+        assert!(parse(&["-u", "nosuchuser-xyz"])
+            .unwrap_err()
+            .to_string()
+            .contains("no such user"));
         assert!(parse(&["-n", "("]).is_err());
         assert!(parse(&["-P", "0"]).is_err());
         assert!(parse(&["--bogus"]).is_err());

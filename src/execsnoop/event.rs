@@ -94,7 +94,10 @@ pub(crate) mod tests {
     }
 
     fn args_of(event: &ExecEvent<'_>) -> Vec<String> {
-        event.args().map(|a| String::from_utf8_lossy(a).into_owned()).collect()
+        event
+            .args()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect()
     }
 
     #[test]

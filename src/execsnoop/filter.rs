@@ -54,7 +54,11 @@ mod tests {
 
     #[test]
     fn line_is_a_regex_on_the_arguments_not_the_name() {
-        let data = record("curl", b"/usr/bin/curl\0curl\0-s\0http://example.test\0", false);
+        let data = record(
+            "curl",
+            b"/usr/bin/curl\0curl\0-s\0http://example.test\0",
+            false,
+        );
         let event = ExecEvent::decode(&data).unwrap();
         assert!(filter(None, Some("-s http://")).matches(&event));
         assert!(filter(None, Some("^/usr/bin/curl -s")).matches(&event));

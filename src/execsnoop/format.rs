@@ -73,7 +73,11 @@ impl TextFormatter {
             out.extend_from_slice(format!("{:<16} ", "PPCOMM").as_bytes());
         }
         out.extend_from_slice(
-            format!("{:<16} {:<6} {:<6} {:>3} {}\n", "PCOMM", "PID", "PPID", "RET", "ARGS").as_bytes(),
+            format!(
+                "{:<16} {:<6} {:<6} {:>3} {}\n",
+                "PCOMM", "PID", "PPID", "RET", "ARGS"
+            )
+            .as_bytes(),
         );
     }
 
@@ -106,9 +110,8 @@ impl TextFormatter {
         push_padded(out, event.comm(), 16);
         let _ = write!(out, " {:<6} {:<6} {:>3} ", h.pid, h.ppid, h.retval);
 
-        let mut shown = 0;
         let mut more = event.truncated;
-        for arg in event.args() {
+        for (shown, arg) in event.args().enumerate() {
             if shown == c.max_args {
                 more = true;
                 break;
@@ -121,7 +124,6 @@ impl TextFormatter {
                 push_escaped(out, arg, Quoting::Bare);
             }
             out.push(b' ');
-            shown += 1;
         }
         if more {
             out.extend_from_slice(b" ...");
@@ -152,7 +154,10 @@ mod tests {
 
     #[test]
     fn default_header_and_row_match_upstream() {
-        assert_eq!(header(Columns::default()), "PCOMM            PID    PPID   RET ARGS\n");
+        assert_eq!(
+            header(Columns::default()),
+            "PCOMM            PID    PPID   RET ARGS\n"
+        );
         assert_eq!(
             line(Columns::default(), b"/usr/bin/ls\0ls\0-la\0", false),
             "ls               4242   4241     0 /usr/bin/ls -la \n"
@@ -174,7 +179,10 @@ mod tests {
         let row = line(all, b"/bin/ls\0ls\0", false);
         // TIME is HH:MM:SS; TIME(s) is 5 s - 3 s.
         assert_eq!(&row[2..3], ":");
-        assert_eq!(&row[9..], "2.000    1000   ls               4242   4241     0 /bin/ls \n");
+        assert_eq!(
+            &row[9..],
+            "2.000    1000   ls               4242   4241     0 /bin/ls \n"
+        );
     }
 
     #[test]
@@ -195,14 +203,24 @@ mod tests {
             ..Columns::default()
         };
         let row = line(quoted, b"/bin/echo\0echo\0say \"hi\"\0a\tb\nc\0", false);
-        assert!(row.ends_with("0 \"/bin/echo\" \"say \\\"hi\\\"\" \"a\\tb\\nc\" \n"), "{row}");
+        assert!(
+            row.ends_with("0 \"/bin/echo\" \"say \\\"hi\\\"\" \"a\\tb\\nc\" \n"),
+            "{row}"
+        );
     }
 
     #[test]
     fn one_event_is_one_line_whatever_the_arguments() {
-        let row = line(Columns::default(), b"/bin/echo\0echo\0a\nb\x1b]0;owned\x07\0\xff\0", false);
+        let row = line(
+            Columns::default(),
+            b"/bin/echo\0echo\0a\nb\x1b]0;owned\x07\0\xff\0",
+            false,
+        );
         assert_eq!(row.matches('\n').count(), 1);
-        assert!(row.ends_with("/bin/echo a\\nb\\x1b]0;owned\\x07 \\xff \n"), "{row}");
+        assert!(
+            row.ends_with("/bin/echo a\\nb\\x1b]0;owned\\x07 \\xff \n"),
+            "{row}"
+        );
     }
 
     #[test]

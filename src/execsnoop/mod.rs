@@ -8,7 +8,13 @@ pub mod filter;
 pub mod format;
 
 /// The generated skeleton of src/bpf/execsnoop.bpf.c.
-#[allow(clippy::all, clippy::pedantic, missing_docs, non_camel_case_types, unused)]
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    non_camel_case_types,
+    unused
+)]
 pub mod skel {
     include!(concat!(env!("OUT_DIR"), "/execsnoop.skel.rs"));
 }

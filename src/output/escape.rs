@@ -18,7 +18,10 @@ pub fn push_escaped(out: &mut Vec<u8>, bytes: &[u8], quoting: Quoting) {
     for chunk in bytes.utf8_chunks() {
         let valid = chunk.valid();
         // Fast path: nothing in this run needs escaping.
-        if valid.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"') {
+        if valid
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'"')
+        {
             out.extend_from_slice(valid.as_bytes());
         } else {
             for c in valid.chars() {
@@ -91,18 +94,30 @@ mod tests {
 
     #[test]
     fn plain_text_is_unchanged() {
-        assert_eq!(escaped(b"/usr/bin/ls -la", Quoting::Bare), "/usr/bin/ls -la");
-        assert_eq!(escaped("héllo wörld".as_bytes(), Quoting::Bare), "héllo wörld");
+        assert_eq!(
+            escaped(b"/usr/bin/ls -la", Quoting::Bare),
+            "/usr/bin/ls -la"
+        );
+        assert_eq!(
+            escaped("héllo wörld".as_bytes(), Quoting::Bare),
+            "héllo wörld"
+        );
         assert_eq!(escaped(br"a\.b", Quoting::Bare), r"a\.b");
     }
 
     #[test]
     fn line_breaks_and_escapes_cannot_reach_the_terminal() {
         assert_eq!(escaped(b"a\nb\tc\rd", Quoting::Bare), r"a\nb\tc\rd");
-        assert_eq!(escaped(b"\x1b[31mred\x07", Quoting::Bare), r"\x1b[31mred\x07");
+        assert_eq!(
+            escaped(b"\x1b[31mred\x07", Quoting::Bare),
+            r"\x1b[31mred\x07"
+        );
         assert_eq!(escaped(b"\x7f\x00", Quoting::Bare), r"\x7f\x00");
         assert_eq!(escaped("\u{9b}2J".as_bytes(), Quoting::Bare), r"\u{009b}2J");
-        assert_eq!(escaped("x\u{202e}y\u{2028}".as_bytes(), Quoting::Bare), r"x\u{202e}y\u{2028}");
+        assert_eq!(
+            escaped("x\u{202e}y\u{2028}".as_bytes(), Quoting::Bare),
+            r"x\u{202e}y\u{2028}"
+        );
     }
 
     #[test]
@@ -114,7 +129,10 @@ mod tests {
     #[test]
     fn quotes_are_escaped_only_when_quoting() {
         assert_eq!(escaped(b"say \"hi\"", Quoting::Bare), "say \"hi\"");
-        assert_eq!(escaped(b"say \"hi\"\n", Quoting::DoubleQuoted), r#"say \"hi\"\n"#);
+        assert_eq!(
+            escaped(b"say \"hi\"\n", Quoting::DoubleQuoted),
+            r#"say \"hi\"\n"#
+        );
     }
 
     #[test]

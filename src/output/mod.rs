@@ -40,7 +40,9 @@ impl Output {
             return Ok(Flow::Continue);
         }
         let mut stdout = io::stdout().lock();
-        let result = stdout.write_all(&self.pending).and_then(|()| stdout.flush());
+        let result = stdout
+            .write_all(&self.pending)
+            .and_then(|()| stdout.flush());
         self.pending.clear();
         match result {
             Ok(()) => Ok(Flow::Continue),

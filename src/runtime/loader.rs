@@ -70,7 +70,11 @@ pub struct PinnedFilterMaps {
 impl PinnedFilterMaps {
     pub fn open(filters: &PinnedFilters) -> Result<Self> {
         Ok(Self {
-            cgroup_ids: open_pinned_filter(filters.cgroupmap.as_deref(), "--cgroupmap", "cgroup ids")?,
+            cgroup_ids: open_pinned_filter(
+                filters.cgroupmap.as_deref(),
+                "--cgroupmap",
+                "cgroup ids",
+            )?,
             mntns_ids: open_pinned_filter(
                 filters.mntnsmap.as_deref(),
                 "--mntnsmap",
@@ -81,7 +85,10 @@ impl PinnedFilterMaps {
 
     /// Puts the maps in their slots of the loaded object.
     pub fn install<M: MapCore>(&self, cgroup_filter: &M, mntns_filter: &M) -> Result<()> {
-        for (slot, map) in [(cgroup_filter, &self.cgroup_ids), (mntns_filter, &self.mntns_ids)] {
+        for (slot, map) in [
+            (cgroup_filter, &self.cgroup_ids),
+            (mntns_filter, &self.mntns_ids),
+        ] {
             if let Some(map) = map {
                 let fd = map.as_fd().as_raw_fd() as u32;
                 slot.update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)

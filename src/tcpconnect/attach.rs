@@ -53,8 +53,12 @@ impl AttachMethod {
         progs.kretprobe_tcp_v4_connect.set_autoload(kprobe);
         progs.kprobe_tcp_v6_connect.set_autoload(kprobe);
         progs.kretprobe_tcp_v6_connect.set_autoload(kprobe);
-        progs.tracepoint_inet_sock_set_state.set_autoload(tracepoint);
-        progs.tracepoint_tcp_retransmit_skb.set_autoload(tracepoint && want_sport);
+        progs
+            .tracepoint_inet_sock_set_state
+            .set_autoload(tracepoint);
+        progs
+            .tracepoint_tcp_retransmit_skb
+            .set_autoload(tracepoint && want_sport);
     }
 }
 
@@ -66,8 +70,15 @@ mod tests {
     fn auto_prefers_trampolines_then_kprobes_then_the_tracepoint() {
         assert_eq!(
             AttachMethod::candidates(AttachChoice::Auto),
-            [AttachMethod::Fentry, AttachMethod::Kprobe, AttachMethod::Tracepoint]
+            [
+                AttachMethod::Fentry,
+                AttachMethod::Kprobe,
+                AttachMethod::Tracepoint
+            ]
         );
-        assert_eq!(AttachMethod::candidates(AttachChoice::Kprobe), [AttachMethod::Kprobe]);
+        assert_eq!(
+            AttachMethod::candidates(AttachChoice::Kprobe),
+            [AttachMethod::Kprobe]
+        );
     }
 }

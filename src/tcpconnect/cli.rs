@@ -63,7 +63,7 @@ pub struct Cli {
     pub source_port: bool,
     /// Comma-separated list of destination ports to trace (at most 64)
     #[arg(short = 'P', long = "port", value_name = "PORTS", value_parser = parse_ports)]
-    pub ports: Option<Vec<u16>>,
+    pub ports: Option<PortList>,
     /// Trace cgroups whose ids are keys of this pinned BPF hash map only
     #[arg(short = 'C', long, value_name = "PATH")]
     pub cgroupmap: Option<PathBuf>,
@@ -96,19 +96,28 @@ impl Cli {
     }
 }
 
+/// Destination ports, from one comma-separated -P value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortList(pub Vec<u16>);
+
 /// `80`, `80,443`: each port in [1, 65535], at most MAX_PORTS of them.
-fn parse_ports(value: &str) -> Result<Vec<u16>, String> {
+fn parse_ports(value: &str) -> Result<PortList, String> {
     let ports = value
         .split(',')
         .map(|port| match port.trim().parse::<u16>() {
             Ok(n) if n >= 1 => Ok(n),
-            _ => Err(format!("invalid port '{port}': must be a number in [1, 65535]")),
+            _ => Err(format!(
+                "invalid port '{port}': must be a number in [1, 65535]"
+            )),
         })
         .collect::<Result<Vec<_>, _>>()?;
     if ports.len() > MAX_PORTS {
-        return Err(format!("{} ports given, at most {MAX_PORTS} are supported", ports.len()));
+        return Err(format!(
+            "{} ports given, at most {MAX_PORTS} are supported",
+            ports.len()
+        ));
     }
-    Ok(ports)
+    Ok(PortList(ports))
 }
 
 #[cfg(test)]
@@ -130,13 +139,30 @@ mod tests {
     #[test]
     fn all_flags_parse() {
         let cli = parse(&[
-            "-t", "-p", "42", "-u", "root", "-U", "-c", "-s", "-P", "80,443", "-C", "/a", "-M",
-            "/b", "-4", "-L", "--attach", "tracepoint", "-v",
+            "-t",
+            "-p",
+            "42",
+            "-u",
+            "root",
+            "-U",
+            "-c",
+            "-s",
+            "-P",
+            "80,443",
+            "-C",
+            "/a",
+            "-M",
+            "/b",
+            "-4",
+            "-L",
+            "--attach",
+            "tracepoint",
+            "-v",
         ])
         .unwrap();
         assert_eq!(cli.pid, Some(42));
         assert_eq!(cli.uid, Some(0));
-        assert_eq!(cli.ports, Some(vec![80, 443]));
+        assert_eq!(cli.ports, Some(PortList(vec![80, 443])));
         assert_eq!(cli.attach, AttachChoice::Tracepoint);
         assert!(cli.ipv4 && cli.lport && cli.count && cli.source_port && cli.verbose);
         assert_eq!(cli.pinned_filters().cgroupmap, Some(PathBuf::from("/a")));
@@ -144,13 +170,28 @@ mod tests {
 
     #[test]
     fn bad_values_are_rejected() {
-        assert!(parse(&["-P", "0"]).unwrap_err().to_string().contains("invalid port '0'"));
-        assert!(parse(&["-P", "70000"]).unwrap_err().to_string().contains("invalid port '70000'"));
+        assert!(parse(&["-P", "0"])
+            .unwrap_err()
+            .to_string()
+            .contains("invalid port '0'"));
+        assert!(parse(&["-P", "70000"])
+            .unwrap_err()
+            .to_string()
+            .contains("invalid port '70000'"));
         assert!(parse(&["-P", "80,"]).is_err());
-        let many = (1..=65).map(|p| p.to_string()).collect::<Vec<_>>().join(",");
-        assert!(parse(&["-P", &many]).unwrap_err().to_string().contains("at most 64"));
-        let most = (1..=64).map(|p| p.to_string()).collect::<Vec<_>>().join(",");
-        assert_eq!(parse(&["-P", &most]).unwrap().ports.unwrap().len(), 64);
+        let many = (1..=65)
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(parse(&["-P", &many])
+            .unwrap_err()
+            .to_string()
+            .contains("at most 64"));
+        let most = (1..=64)
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(parse(&["-P", &most]).unwrap().ports.unwrap().0.len(), 64);
         assert!(parse(&["-p", "abc"]).is_err());
         assert!(parse(&["-u", "nosuchuser-xyz"]).is_err());
         assert!(parse(&["-4", "-6"]).is_err());

@@ -50,7 +50,11 @@ impl TraceFormatter {
         if c.uid {
             let _ = write!(out, "{:<6}", "UID");
         }
-        let _ = write!(out, "{:<6} {:<16} {:<2} {:<16}", "PID", "COMM", "IP", "SADDR");
+        let _ = write!(
+            out,
+            "{:<6} {:<16} {:<2} {:<16}",
+            "PID", "COMM", "IP", "SADDR"
+        );
         if c.lport {
             let _ = write!(out, " {:<5}", "LPORT");
         }
@@ -73,7 +77,12 @@ impl TraceFormatter {
         }
         let _ = write!(out, "{:<6} ", event.pid);
         push_padded(out, event.comm_bytes(), 16);
-        let _ = write!(out, " {:<2} {:<16}", ip_version(event.family), event.source().to_string());
+        let _ = write!(
+            out,
+            " {:<2} {:<16}",
+            ip_version(event.family),
+            event.source().to_string()
+        );
         if c.lport {
             let _ = write!(out, " {:<5}", event.sport);
         }
@@ -88,8 +97,13 @@ impl TraceFormatter {
 /// Count mode's table, printed once on exit: IPv4 rows first, then IPv6.
 pub fn write_count_table(out: &mut Vec<u8>, mut rows: Vec<(connect_key, u64)>, with_sport: bool) {
     rows.sort_by(|(a, _), (b, _)| {
-        (ip_version(a.family), a.saddr, a.daddr, a.sport, a.dport)
-            .cmp(&(ip_version(b.family), b.saddr, b.daddr, b.sport, b.dport))
+        (ip_version(a.family), a.saddr, a.daddr, a.sport, a.dport).cmp(&(
+            ip_version(b.family),
+            b.saddr,
+            b.daddr,
+            b.sport,
+            b.dport,
+        ))
     });
     let _ = write!(out, "\n{:<25} {:<25}", "LADDR", "RADDR");
     if with_sport {

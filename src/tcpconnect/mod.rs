@@ -8,7 +8,13 @@ pub mod event;
 pub mod format;
 
 /// The generated skeleton of src/bpf/tcpconnect.bpf.c.
-#[allow(clippy::all, clippy::pedantic, missing_docs, non_camel_case_types, unused)]
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    non_camel_case_types,
+    unused
+)]
 pub mod skel {
     include!(concat!(env!("OUT_DIR"), "/tcpconnect.skel.rs"));
 }
@@ -50,7 +56,10 @@ pub fn read_counts(map: &impl MapCore) -> Result<Vec<(connect_key, u64)>> {
         let (Some(value), mut key) = (value, connect_key::default()) else {
             continue; // removed while iterating: cannot happen, nothing deletes
         };
-        let count = value.get(..8).and_then(|v| v.try_into().ok()).map(u64::from_ne_bytes);
+        let count = value
+            .get(..8)
+            .and_then(|v| v.try_into().ok())
+            .map(u64::from_ne_bytes);
         if let (Ok(()), Some(count)) = (plain::copy_from_bytes(&mut key, &raw_key), count) {
             rows.push((key, count));
         }
