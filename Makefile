@@ -1,0 +1,161 @@
+# libbpf-tools-rs: execsnoop and tcpconnect.
+#
+#   make              build the release binaries into target/release/
+#   make deps         install what a fresh Debian/Ubuntu machine lacks
+#   make run          deps, build, then run execsnoop as root (ARGS="-x -T" passes flags)
+#   make test         deps, then the whole test suite as root
+#   make lint         cargo fmt --check and clippy with warnings as errors
+#   make install      install the binaries into $(DESTDIR)$(PREFIX)/sbin
+#   make clean        cargo clean
+#
+# Variables: PREFIX (/usr/local), SBINDIR ($(PREFIX)/sbin), DESTDIR, ARGS,
+# CARGO (path to cargo; found in PATH or ~/.cargo/bin when not given).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+.PHONY: build deps run test lint install clean
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+ARGS ?=
+INSTALL ?= install
+TOOLS := execsnoop tcpconnect
+
+# cargo: from PATH, else rustup's default places (sudo and CI shells often
+# lack ~/.cargo/bin in PATH). Override with CARGO=/path/to/cargo.
+CARGO ?= $(firstword $(shell command -v cargo 2>/dev/null) \
+                     $(wildcard $(HOME)/.cargo/bin/cargo /root/.cargo/bin/cargo) \
+                     cargo)
+HAVE_CARGO := $(shell command -v $(CARGO) 2>/dev/null)
+# rustup's cargo finds rustc, rustfmt and clippy next to itself.
+ifneq ($(filter /%,$(CARGO)),)
+export PATH := $(patsubst %/,%,$(dir $(CARGO))):$(PATH)
+endif
+
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+RELEASE_DIR := $(TARGET_DIR)/release
+
+# Loading BPF programs needs root. As root nothing is prefixed; otherwise
+# sudo when there is one; otherwise the commands run as they are.
+ifeq ($(shell id -u),0)
+AS_ROOT :=
+IS_ROOT := yes
+else
+AS_ROOT := $(if $(shell command -v sudo 2>/dev/null),sudo)
+IS_ROOT :=
+endif
+
+build:
+	$(CARGO) build --release
+
+# Debian package, then the commands that show it is present (none: ask dpkg).
+# util-linux gives setpriv and unshare, iproute2 `ip netns`, both used by the
+# tests; llvm gives llvm-strip and llvm-objdump (optional, for inspecting BPF
+# objects); gcc is the C compiler libbpf-sys builds its vendored libbpf with.
+DEPS := clang:clang llvm:llvm-strip libelf-dev zlib1g-dev pkg-config:pkg-config \
+        make:make gcc:cc util-linux:setpriv,unshare iproute2:ip
+
+define deps_script
+set -euo pipefail
+installed() { dpkg-query -W -f='$${Status}' "$$1" 2>/dev/null | grep -q 'install ok installed'; }
+missing=()
+for dep in $(DEPS); do
+	pkg=$${dep%%:*}
+	cmds=
+	[[ $$dep == *:* ]] && cmds=$${dep#*:}
+	if [[ -n $$cmds ]]; then
+		ok=yes
+		for cmd in $${cmds//,/ }; do command -v "$$cmd" >/dev/null 2>&1 || ok=; done
+		what="command(s) $${cmds//,/, }"
+	else
+		ok=; installed "$$pkg" && ok=yes
+		what="package"
+	fi
+	if [[ -n $$ok ]]; then
+		echo "deps: have    $$pkg ($$what)"
+	else
+		echo "deps: missing $$pkg ($$what)"
+		missing+=("$$pkg")
+	fi
+done
+if (( $${#missing[@]} )); then
+	if ! command -v apt-get >/dev/null 2>&1; then
+		echo "deps: no apt-get here (not Debian/Ubuntu): install $${missing[*]} yourself" >&2
+		exit 1
+	fi
+	sudo=
+	if [[ $$(id -u) != 0 ]]; then
+		if ! command -v sudo >/dev/null 2>&1; then
+			echo "deps: installing $${missing[*]} needs root, and there is no sudo: rerun as root" >&2
+			exit 1
+		fi
+		sudo=sudo
+	fi
+	echo "deps: installing $${missing[*]}"
+	echo "deps: $${sudo:+sudo }apt-get update"
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	echo "deps: $${sudo:+sudo }apt-get install -y --no-install-recommends $${missing[*]}"
+	$$sudo env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends "$${missing[@]}" </dev/null
+else
+	echo "deps: nothing to install"
+fi
+if command -v "$(CARGO)" >/dev/null 2>&1; then
+	echo "deps: have    Rust: $$("$(CARGO)" --version)"
+else
+	echo "deps: no Rust toolchain: cargo is neither in PATH nor in ~/.cargo/bin." >&2
+	echo "deps: install one with rustup (https://rustup.rs), or pass CARGO=/path/to/cargo" >&2
+	exit 1
+fi
+endef
+
+deps: export DEPS_SCRIPT = $(deps_script)
+deps:
+	@bash -c "$$DEPS_SCRIPT"
+
+run: deps
+	$(CARGO) build --release
+ifeq ($(IS_ROOT)$(AS_ROOT),)
+	@echo "make run: not root and no sudo; execsnoop needs root to load its BPF program" >&2
+endif
+	$(AS_ROOT) $(RELEASE_DIR)/execsnoop $(ARGS)
+
+# Release, so the tests run the very binaries `make install` ships.
+test: deps
+ifeq ($(IS_ROOT),yes)
+	$(CARGO) test --release --no-fail-fast
+else ifneq ($(AS_ROOT),)
+	@echo "make test: not root; building as $$(id -un), running the test binaries with 'sudo -E'"
+	$(CARGO) test --release --no-fail-fast --config 'target."cfg(all())".runner = ["sudo", "-E"]'
+else
+	@echo "make test: not root and no sudo: the tests that load BPF programs will skip" \
+	      "(rerun as root for the full suite)" >&2
+	$(CARGO) test --release --no-fail-fast
+endif
+
+# Both checks run, so one run shows every complaint; either fails the target.
+lint:
+	@status=0; \
+	echo "$(CARGO) fmt --all --check"; \
+	$(CARGO) fmt --all --check || status=1; \
+	echo "$(CARGO) clippy --all-targets -- -D warnings"; \
+	$(CARGO) clippy --all-targets -- -D warnings || status=1; \
+	exit $$status
+
+# Builds first when cargo is at hand; under a plain `sudo make install` it may
+# not be (rustup lives in the user's home), and the binaries `make` built are
+# installed as they are.
+install: $(if $(HAVE_CARGO),build)
+	@set -e; for tool in $(TOOLS); do \
+		src=$(RELEASE_DIR)/$$tool; dst=$(DESTDIR)$(SBINDIR)/$$tool; \
+		if [[ ! -x $$src ]]; then \
+			echo "make install: $$src is not built; run 'make' first" >&2; \
+			exit 1; \
+		fi; \
+		echo "$(INSTALL) -D -m 0755 $$src $$dst"; \
+		$(INSTALL) -D -m 0755 "$$src" "$$dst"; \
+	done
+
+clean:
+	$(CARGO) clean
