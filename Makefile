@@ -5,19 +5,23 @@
 #   make run          deps, build, then run execsnoop as root (ARGS="-x -T" passes flags)
 #   make test         deps, then the whole test suite as root
 #   make lint         cargo fmt --check and clippy with warnings as errors
-#   make install      install the binaries into $(DESTDIR)$(PREFIX)/sbin
+#   make install      install the binaries into $(DESTDIR)$(PREFIX)/sbin, man
+#                     pages and bash/zsh/fish completions under $(PREFIX)/share
+#   make docs         generate those man pages and completions into target/share
 #   make clean        cargo clean
 #
-# Variables: PREFIX (/usr/local), SBINDIR ($(PREFIX)/sbin), DESTDIR, ARGS,
+# Variables: PREFIX (/usr/local), SBINDIR ($(PREFIX)/sbin), SHAREDIR
+# ($(PREFIX)/share), DESTDIR, ARGS,
 # CARGO (path to cargo; found in PATH or ~/.cargo/bin when not given).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: build deps run test lint install clean
+.PHONY: build deps run test lint docs install clean
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
+SHAREDIR ?= $(PREFIX)/share
 ARGS ?=
 INSTALL ?= install
 TOOLS := execsnoop tcpconnect
@@ -35,6 +39,8 @@ endif
 
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 RELEASE_DIR := $(TARGET_DIR)/release
+# Man pages and completions, laid out like PREFIX/share.
+DOCS_DIR := $(TARGET_DIR)/share
 
 # Loading BPF programs needs root. As root nothing is prefixed; otherwise
 # sudo when there is one; otherwise the commands run as they are.
@@ -143,10 +149,14 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings || status=1; \
 	exit $$status
 
+# Generated from the flags' own clap definitions (src/manual.rs).
+docs:
+	$(CARGO) run --release --example gen-docs -- $(DOCS_DIR)
+
 # Builds first when cargo is at hand; under a plain `sudo make install` it may
-# not be (rustup lives in the user's home), and the binaries `make` built are
-# installed as they are.
-install: $(if $(HAVE_CARGO),build)
+# not be (rustup lives in the user's home), and what `make` and `make docs`
+# built is installed as it is.
+install: $(if $(HAVE_CARGO),build docs)
 	@set -e; for tool in $(TOOLS); do \
 		src=$(RELEASE_DIR)/$$tool; dst=$(DESTDIR)$(SBINDIR)/$$tool; \
 		if [[ ! -x $$src ]]; then \
@@ -155,6 +165,15 @@ install: $(if $(HAVE_CARGO),build)
 		fi; \
 		echo "$(INSTALL) -D -m 0755 $$src $$dst"; \
 		$(INSTALL) -D -m 0755 "$$src" "$$dst"; \
+	done
+	@set -e; if [[ ! -d $(DOCS_DIR) ]]; then \
+		echo "make install: $(DOCS_DIR) is not generated; run 'make docs' first" >&2; \
+		exit 1; \
+	fi; \
+	cd $(DOCS_DIR) && find . -type f | sort | while read -r file; do \
+		dst=$(DESTDIR)$(SHAREDIR)/$${file#./}; \
+		echo "$(INSTALL) -D -m 0644 $(DOCS_DIR)/$${file#./} $$dst"; \
+		$(INSTALL) -D -m 0644 "$$file" "$$dst"; \
 	done
 
 clean:

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod error;
 pub mod execsnoop;
+pub mod manual;
 pub mod output;
 pub mod runtime;
 pub mod tcpconnect;
