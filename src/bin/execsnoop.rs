@@ -36,13 +36,20 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let start_ns = monotonic_ns();
     set_libbpf_logging(cli.verbose);
-    system::prepare(TOOL)?;
+    system::prepare(TOOL, cli.btf.as_deref())?;
     let cgroup_dir = cli.cgroup.as_deref().map(open_cgroup_dir).transpose()?;
     let pinned_filters = PinnedFilterMaps::open(&cli.pinned_filters())?;
     let channel = EventChannel::detect();
 
     let mut object = MaybeUninit::uninit();
-    let mut open_skel = ExecsnoopSkelBuilder::default()
+    let mut builder = ExecsnoopSkelBuilder::default();
+    if let Some(btf) = &cli.btf {
+        builder
+            .object_builder_mut()
+            .btf_custom_path(btf)
+            .map_err(|err| Error::from_libbpf("--btf", &err))?;
+    }
+    let mut open_skel = builder
         .open(&mut object)
         .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
 

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     set_libbpf_logging(cli.verbose);
-    system::prepare(TOOL)?;
+    system::prepare(TOOL, cli.btf.as_deref())?;
     let channel = EventChannel::detect();
     let pinned_filters = PinnedFilterMaps::open(&cli.pinned_filters())?;
 
@@ -113,7 +113,14 @@ fn load_and_attach<'obj>(
     method: AttachMethod,
     object: &'obj mut MaybeUninit<OpenObject>,
 ) -> Result<TcpconnectSkel<'obj>> {
-    let mut open_skel = TcpconnectSkelBuilder::default()
+    let mut builder = TcpconnectSkelBuilder::default();
+    if let Some(btf) = &cli.btf {
+        builder
+            .object_builder_mut()
+            .btf_custom_path(btf)
+            .map_err(|err| Error::from_libbpf("--btf", &err))?;
+    }
+    let mut open_skel = builder
         .open(object)
         .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
 

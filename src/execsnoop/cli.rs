@@ -75,6 +75,9 @@ pub struct Cli {
     /// Trace mount namespaces whose ids are keys of this pinned BPF hash map only
     #[arg(long, value_name = "PATH")]
     pub mntnsmap: Option<PathBuf>,
+    /// Kernel type information (BTF) file to use instead of /sys/kernel/btf/vmlinux
+    #[arg(long, value_name = "PATH")]
+    pub btf: Option<PathBuf>,
     /// Verbose debug output (libbpf's log on stderr)
     #[arg(short = 'v', long)]
     pub verbose: bool,

@@ -43,15 +43,32 @@ pub fn check_privileges(tool: &str) -> Result<()> {
     }
 }
 
-pub fn check_kernel_btf() -> Result<()> {
-    if Path::new(KERNEL_BTF).exists() {
-        Ok(())
-    } else {
-        Err(Error::new(format!(
+/// CO-RE needs the kernel's type information: the running kernel's, or the
+/// operator's file (--btf) for kernels built without it.
+pub fn check_btf(custom_btf: Option<&Path>) -> Result<()> {
+    match custom_btf {
+        Some(path) => check_btf_file(path),
+        None if Path::new(KERNEL_BTF).exists() => Ok(()),
+        None => Err(Error::new(format!(
             "this kernel has no BTF ({KERNEL_BTF} is missing), which CO-RE programs need: \
-             use a kernel built with CONFIG_DEBUG_INFO_BTF=y"
-        )))
+             pass a BTF file for this exact kernel with --btf PATH (BTFHub has them for many \
+             distribution kernels; 'pahole --btf_encode_detached' makes one from vmlinux), \
+             or use a kernel built with CONFIG_DEBUG_INFO_BTF=y"
+        ))),
     }
+}
+
+fn check_btf_file(path: &Path) -> Result<()> {
+    fs::File::open(path)
+        .map_err(|err| Error::new(format!("--btf {}: cannot open it: {err}", path.display())))?;
+    libbpf_rs::btf::Btf::from_path(path).map(drop).map_err(|err| {
+        Error::new(format!(
+            "--btf {}: not a readable BTF file ({}); give a raw BTF file (as BTFHub ships, \
+             uncompressed) or an ELF file with a .BTF section",
+            path.display(),
+            err.to_string().replace('\n', ": ")
+        ))
+    })
 }
 
 fn tracefs_is_mounted() -> bool {
@@ -88,9 +105,9 @@ pub fn raise_memlock_limit() {
 }
 
 /// Everything a tool checks and sets up before it opens its BPF object.
-pub fn prepare(tool: &str) -> Result<()> {
+pub fn prepare(tool: &str, custom_btf: Option<&Path>) -> Result<()> {
     check_privileges(tool)?;
-    check_kernel_btf()?;
+    check_btf(custom_btf)?;
     ensure_tracefs()?;
     raise_memlock_limit();
     Ok(())
@@ -99,6 +116,13 @@ pub fn prepare(tool: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_is_not_btf_is_refused_clearly() {
+        let err = check_btf(Some(Path::new("/proc/self/status"))).unwrap_err().to_string();
+        assert!(err.starts_with("--btf /proc/self/status: not a readable BTF file"), "{err}");
+        assert!(!err.contains('\n'));
+    }
 
     #[test]
     fn privileges_need_sys_admin_or_bpf_with_perfmon() {

@@ -82,6 +82,9 @@ pub struct Cli {
     /// How to hook connects
     #[arg(long, value_enum, default_value_t = AttachChoice::Auto)]
     pub attach: AttachChoice,
+    /// Kernel type information (BTF) file to use instead of /sys/kernel/btf/vmlinux
+    #[arg(long, value_name = "PATH")]
+    pub btf: Option<PathBuf>,
     /// Verbose debug output (libbpf's log and the attach choice on stderr)
     #[arg(short = 'v', long)]
     pub verbose: bool,
