@@ -92,7 +92,9 @@ pub fn tools() -> [ToolManual; 2] {
 /// The man page, section 8, in the layout of BCC's: name, synopsis,
 /// description, options, examples, overhead, caveats, see also, version.
 pub fn write_man_page(manual: &ToolManual, out: &mut dyn Write) -> io::Result<()> {
-    let man = Man::new(manual.command.clone()).section("8").manual("System Manager's Manual");
+    let man = Man::new(manual.command.clone())
+        .section("8")
+        .manual("System Manager's Manual");
     man.render_title(out)?;
     man.render_name_section(out)?;
     man.render_synopsis_section(out)?;
@@ -133,7 +135,10 @@ fn paragraphs(page: &mut Roff, texts: &[&str]) {
 
 /// The `EXAMPLES:` lines of the --help text: (command, explanation).
 fn examples(command: &Command) -> Vec<(String, String)> {
-    let after_help = command.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+    let after_help = command
+        .get_after_help()
+        .map(|h| h.to_string())
+        .unwrap_or_default();
     after_help
         .lines()
         .filter_map(|line| line.split_once('#'))
@@ -195,7 +200,11 @@ mod tests {
                 if let Some(long) = arg.get_long() {
                     // roff writes a dash in an option name as \-.
                     let shown = format!("\\-\\-{}", long.replace('-', "\\-"));
-                    assert!(page.contains(&shown), "{} lacks --{long}", manual.command.get_name());
+                    assert!(
+                        page.contains(&shown),
+                        "{} lacks --{long}",
+                        manual.command.get_name()
+                    );
                 }
             }
         }
@@ -204,7 +213,15 @@ mod tests {
     #[test]
     fn man_pages_have_bcc_sections_and_examples() {
         let page = man_page(0);
-        for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXAMPLES", "OVERHEAD", "CAVEATS"] {
+        for section in [
+            "NAME",
+            "SYNOPSIS",
+            "DESCRIPTION",
+            "OPTIONS",
+            "EXAMPLES",
+            "OVERHEAD",
+            "CAVEATS",
+        ] {
             assert!(page.contains(&format!(".SH {section}")), "no {section}");
         }
         assert!(page.contains(".TH execsnoop 8"));

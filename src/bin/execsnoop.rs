@@ -7,7 +7,7 @@ use bpftools::cli::parse_or_exit;
 use bpftools::error::{Error, Result};
 use bpftools::execsnoop::cli::Cli;
 use bpftools::execsnoop::filter::EventFilter;
-use bpftools::execsnoop::format::{Columns, TextFormatter};
+use bpftools::execsnoop::format::{Columns, ExecFormatter, JsonFormatter, TextFormatter};
 use bpftools::execsnoop::skel::ExecsnoopSkelBuilder;
 use bpftools::execsnoop::ExecPrinter;
 use bpftools::output::clock::monotonic_ns;
@@ -113,12 +113,19 @@ fn run(cli: Cli) -> Result<()> {
         quote: cli.quote,
         max_args: cli.max_args,
     };
+    let formatter: Box<dyn ExecFormatter> = if cli.json {
+        // stdout carries only events; the operator still learns tracing began.
+        eprintln!("Tracing exec()s... Hit Ctrl-C to end.");
+        Box::new(JsonFormatter::new(cli.max_args))
+    } else {
+        Box::new(TextFormatter::new(columns, start_ns))
+    };
     let mut printer = ExecPrinter {
         filter: EventFilter {
             name: cli.name,
             line: cli.line,
         },
-        formatter: TextFormatter::new(columns, start_ns),
+        formatter,
         output: Output::new(),
     };
     printer.formatter.write_header(printer.output.buffer());

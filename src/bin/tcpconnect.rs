@@ -14,7 +14,9 @@ use bpftools::runtime::loader::{
 use bpftools::runtime::{signals, system};
 use bpftools::tcpconnect::attach::AttachMethod;
 use bpftools::tcpconnect::cli::{AttachChoice, Cli, PortList};
-use bpftools::tcpconnect::format::{write_count_table, Columns, TraceFormatter};
+use bpftools::tcpconnect::format::{
+    write_count_json, write_count_table, Columns, ConnectFormatter, JsonFormatter, TraceFormatter,
+};
 use bpftools::tcpconnect::skel::{TcpconnectSkel, TcpconnectSkelBuilder};
 use bpftools::tcpconnect::{read_counts, ConnectPrinter};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
@@ -69,17 +71,22 @@ fn run(cli: Cli) -> Result<()> {
     };
     signals::install_stop_handler()?;
 
-    let mut printer = ConnectPrinter {
-        formatter: TraceFormatter::new(Columns {
+    let formatter: Box<dyn ConnectFormatter> = if cli.json {
+        Box::new(JsonFormatter::new())
+    } else {
+        Box::new(TraceFormatter::new(Columns {
             timestamp: cli.timestamp,
             uid: cli.print_uid,
             sport: cli.source_port,
             lport: cli.lport,
-        }),
+        }))
+    };
+    let mut printer = ConnectPrinter {
+        formatter,
         output: Output::new(),
     };
-    if cli.count {
-        // stdout stays for the table; the operator still learns tracing began.
+    if cli.count || cli.json {
+        // stdout carries only data; the operator still learns tracing began.
         eprintln!("Tracing connects... Hit Ctrl-C to end.");
     } else {
         printer.formatter.write_header(printer.output.buffer());
@@ -100,7 +107,11 @@ fn run(cli: Cli) -> Result<()> {
 
     if cli.count {
         let rows = read_counts(&skel.maps.connect_counts)?;
-        write_count_table(printer.output.buffer(), rows, cli.source_port);
+        if cli.json {
+            write_count_json(printer.output.buffer(), rows, cli.source_port);
+        } else {
+            write_count_table(printer.output.buffer(), rows, cli.source_port);
+        }
         let _ = printer.output.flush()?;
     }
     Ok(())
@@ -124,7 +135,13 @@ fn load_and_attach<'obj>(
         .open(object)
         .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
 
-    let want_sport = cli.source_port || cli.lport;
+    // Count mode needs the port only to count by it; printed events need it
+    // whenever it is shown, and JSON always has it.
+    let want_sport = if cli.count {
+        cli.source_port
+    } else {
+        cli.source_port || cli.lport || cli.json
+    };
     let rodata = open_skel
         .maps
         .rodata_data
@@ -135,6 +152,7 @@ fn load_and_attach<'obj>(
     rodata.filter_by_mntnsmap = cli.mntnsmap.is_some();
     rodata.count_mode = cli.count;
     rodata.want_sport = want_sport;
+    rodata.count_by_sport = cli.count && cli.source_port;
     if let Some(pid) = cli.pid {
         rodata.filter_pid = pid;
     }

@@ -35,8 +35,10 @@ const volatile u16 filter_family = 0;
 const volatile u32 filter_ports_len = 0;
 const volatile u16 filter_ports[MAX_PORTS] = {};
 const volatile bool count_mode = false;
-/* The source port is shown or counted (-s, -L). */
+/* Events need their source port (-s, -L, JSON): the tracepoint way waits for it. */
 const volatile bool want_sport = false;
+/* Count mode counts per source port too (-c -s). */
+const volatile bool count_by_sport = false;
 
 /* Count mode's table. */
 struct {
@@ -141,7 +143,7 @@ static __always_inline void emit(void *ctx, struct connect_event *event)
 		__builtin_memcpy(key.saddr, event->saddr, sizeof(key.saddr));
 		__builtin_memcpy(key.daddr, event->daddr, sizeof(key.daddr));
 		key.family = event->family;
-		key.sport = want_sport ? event->sport : 0;
+		key.sport = count_by_sport ? event->sport : 0;
 		key.dport = event->dport;
 		count = bpf_map_lookup_elem(&connect_counts, &key);
 		if (count) {

@@ -75,6 +75,9 @@ pub struct Cli {
     /// Trace mount namespaces whose ids are keys of this pinned BPF hash map only
     #[arg(long, value_name = "PATH")]
     pub mntnsmap: Option<PathBuf>,
+    /// Print one JSON object per event per line (JSON Lines) instead of columns
+    #[arg(long)]
+    pub json: bool,
     /// Kernel type information (BTF) file to use instead of /sys/kernel/btf/vmlinux
     #[arg(long, value_name = "PATH")]
     pub btf: Option<PathBuf>,

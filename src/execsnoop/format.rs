@@ -1,10 +1,20 @@
-//! Step 3 of the data path: upstream's text columns.
+//! Step 3 of the data path: upstream's text columns, or JSON Lines.
 
 use std::io::Write;
 
 use super::event::ExecEvent;
 use crate::output::clock::WallClock;
 use crate::output::escape::{push_escaped, push_padded, Quoting};
+use crate::output::json::{rfc3339_utc, JsonObject};
+
+/// Turns exec events into output lines.
+pub trait ExecFormatter {
+    /// What comes before the first event (nothing for JSON Lines).
+    fn write_header(&self, out: &mut Vec<u8>);
+    fn write_event(&mut self, out: &mut Vec<u8>, event: &ExecEvent<'_>);
+    /// Called once per batch: follows wall-clock changes.
+    fn resync_clock(&mut self);
+}
 
 /// Which optional columns are shown and how arguments are written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,8 +64,10 @@ impl TextFormatter {
             start_ns,
         }
     }
+}
 
-    pub fn write_header(&self, out: &mut Vec<u8>) {
+impl ExecFormatter for TextFormatter {
+    fn write_header(&self, out: &mut Vec<u8>) {
         let c = &self.columns;
         if c.time {
             out.extend_from_slice(format!("{:<9}", "TIME").as_bytes());
@@ -81,12 +93,11 @@ impl TextFormatter {
         );
     }
 
-    /// Called once per batch: follows wall-clock changes.
-    pub fn resync_clock(&mut self) {
+    fn resync_clock(&mut self) {
         self.clock.resync();
     }
 
-    pub fn write_event(&mut self, out: &mut Vec<u8>, event: &ExecEvent<'_>) {
+    fn write_event(&mut self, out: &mut Vec<u8>, event: &ExecEvent<'_>) {
         let h = &event.header;
         let c = &self.columns;
         // Writing to a Vec cannot fail.
@@ -132,6 +143,54 @@ impl TextFormatter {
     }
 }
 
+/// One JSON object per exec, with every field the text has and more.
+pub struct JsonFormatter {
+    clock: WallClock,
+    /// --max-args: argv entries kept, argv[0] included.
+    max_args: usize,
+}
+
+impl JsonFormatter {
+    pub fn new(max_args: usize) -> Self {
+        Self {
+            clock: WallClock::new(),
+            max_args,
+        }
+    }
+}
+
+impl ExecFormatter for JsonFormatter {
+    fn write_header(&self, _out: &mut Vec<u8>) {}
+
+    fn resync_clock(&mut self) {
+        self.clock.resync();
+    }
+
+    fn write_event(&mut self, out: &mut Vec<u8>, event: &ExecEvent<'_>) {
+        let h = &event.header;
+        let argv = event.argv().take(self.max_args);
+        let truncated = event.truncated || event.argv().nth(self.max_args).is_some();
+        JsonObject::begin(out)
+            .string(
+                "time",
+                rfc3339_utc(self.clock.unix_ns(h.timestamp_ns)).as_bytes(),
+            )
+            .number("timestamp_ns", h.timestamp_ns)
+            .string("comm", event.comm())
+            .number("pid", h.pid)
+            .number("ppid", h.ppid)
+            .number("uid", h.uid)
+            .number("retval", h.retval)
+            .number("cpu", h.cpu)
+            .number("cgroup_id", h.cgroup_id)
+            .string("parent_comm", event.parent_comm())
+            .string("filename", event.filename)
+            .strings("args", argv)
+            .boolean("args_truncated", truncated)
+            .end();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +209,21 @@ mod tests {
         let mut out = Vec::new();
         TextFormatter::new(columns, 0).write_header(&mut out);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn json_has_every_field_and_the_whole_argv() {
+        let data = record("ls", b"/usr/bin/ls\0ls\0-la\0/tmp\0", false);
+        let event = ExecEvent::decode(&data).unwrap();
+        let mut out = Vec::new();
+        JsonFormatter::new(2).write_event(&mut out, &event);
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.starts_with("{\"time\":\""), "{line}");
+        assert!(line.ends_with(
+            "\"timestamp_ns\":5000000000,\"comm\":\"ls\",\"pid\":4242,\"ppid\":4241,\"uid\":1000,\
+             \"retval\":0,\"cpu\":1,\"cgroup_id\":77,\"parent_comm\":\"bash\",\
+             \"filename\":\"/usr/bin/ls\",\"args\":[\"ls\",\"-la\"],\"args_truncated\":true}\n"
+        ), "{line}");
     }
 
     #[test]

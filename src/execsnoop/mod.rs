@@ -1,5 +1,6 @@
 //! execsnoop: every exec() on the host. The data path is laid out in order:
-//! event.rs (decode), filter.rs (user-space filters), format.rs (text), and
+//! event.rs (decode), filter.rs (user-space filters), format.rs (text or
+//! JSON), and
 //! the handler below that strings them to the output.
 
 pub mod cli;
@@ -24,12 +25,12 @@ use crate::output::{Flow, Output};
 use crate::runtime::event_loop::EventHandler;
 use event::ExecEvent;
 use filter::EventFilter;
-use format::TextFormatter;
+use format::ExecFormatter;
 
 /// Decodes, filters and formats each exec event into the output.
 pub struct ExecPrinter {
     pub filter: EventFilter,
-    pub formatter: TextFormatter,
+    pub formatter: Box<dyn ExecFormatter>,
     pub output: Output,
 }
 

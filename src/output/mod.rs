@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod escape;
+pub mod json;
 
 use std::io::{self, Write};
 

@@ -61,14 +61,16 @@ pub fn check_btf(custom_btf: Option<&Path>) -> Result<()> {
 fn check_btf_file(path: &Path) -> Result<()> {
     fs::File::open(path)
         .map_err(|err| Error::new(format!("--btf {}: cannot open it: {err}", path.display())))?;
-    libbpf_rs::btf::Btf::from_path(path).map(drop).map_err(|err| {
-        Error::new(format!(
-            "--btf {}: not a readable BTF file ({}); give a raw BTF file (as BTFHub ships, \
+    libbpf_rs::btf::Btf::from_path(path)
+        .map(drop)
+        .map_err(|err| {
+            Error::new(format!(
+                "--btf {}: not a readable BTF file ({}); give a raw BTF file (as BTFHub ships, \
              uncompressed) or an ELF file with a .BTF section",
-            path.display(),
-            err.to_string().replace('\n', ": ")
-        ))
-    })
+                path.display(),
+                err.to_string().replace('\n', ": ")
+            ))
+        })
 }
 
 fn tracefs_is_mounted() -> bool {
@@ -119,8 +121,13 @@ mod tests {
 
     #[test]
     fn a_file_that_is_not_btf_is_refused_clearly() {
-        let err = check_btf(Some(Path::new("/proc/self/status"))).unwrap_err().to_string();
-        assert!(err.starts_with("--btf /proc/self/status: not a readable BTF file"), "{err}");
+        let err = check_btf(Some(Path::new("/proc/self/status")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("--btf /proc/self/status: not a readable BTF file"),
+            "{err}"
+        );
         assert!(!err.contains('\n'));
     }
 

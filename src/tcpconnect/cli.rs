@@ -82,6 +82,9 @@ pub struct Cli {
     /// How to hook connects
     #[arg(long, value_enum, default_value_t = AttachChoice::Auto)]
     pub attach: AttachChoice,
+    /// Print one JSON object per event per line (JSON Lines) instead of columns
+    #[arg(long)]
+    pub json: bool,
     /// Kernel type information (BTF) file to use instead of /sys/kernel/btf/vmlinux
     #[arg(long, value_name = "PATH")]
     pub btf: Option<PathBuf>,

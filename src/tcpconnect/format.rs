@@ -1,11 +1,22 @@
-//! Step 3 of the data path: upstream's text columns, per event and the
-//! count table.
+//! Step 3 of the data path: upstream's text columns or JSON Lines, per event
+//! and for the count table.
 
 use std::io::Write;
 
 use super::event::{ip_addr, ip_version};
 use super::skel::types::{connect_event, connect_key};
+use crate::output::clock::WallClock;
 use crate::output::escape::push_padded;
+use crate::output::json::{rfc3339_utc, JsonObject};
+
+/// Turns connect events into output lines.
+pub trait ConnectFormatter {
+    /// What comes before the first event (nothing for JSON Lines).
+    fn write_header(&self, out: &mut Vec<u8>);
+    fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event);
+    /// Called once per batch: follows wall-clock changes.
+    fn resync_clock(&mut self) {}
+}
 
 /// Which optional columns trace mode shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -41,8 +52,10 @@ impl TraceFormatter {
             first_timestamp_ns: None,
         }
     }
+}
 
-    pub fn write_header(&self, out: &mut Vec<u8>) {
+impl ConnectFormatter for TraceFormatter {
+    fn write_header(&self, out: &mut Vec<u8>) {
         let c = &self.columns;
         if c.timestamp {
             let _ = write!(out, "{:<9}", "TIME(s)");
@@ -65,7 +78,7 @@ impl TraceFormatter {
         let _ = writeln!(out, " {:<5}", "DPORT");
     }
 
-    pub fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event) {
+    fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event) {
         let c = &self.columns;
         if c.timestamp {
             let first = *self.first_timestamp_ns.get_or_insert(event.timestamp_ns);
@@ -94,17 +107,97 @@ impl TraceFormatter {
     }
 }
 
+/// One JSON object per connect, with every field the text has and more.
+#[derive(Default)]
+pub struct JsonFormatter {
+    clock: WallClock,
+}
+
+impl JsonFormatter {
+    pub fn new() -> Self {
+        Self {
+            clock: WallClock::new(),
+        }
+    }
+}
+
+impl ConnectFormatter for JsonFormatter {
+    fn write_header(&self, _out: &mut Vec<u8>) {}
+
+    fn resync_clock(&mut self) {
+        self.clock.resync();
+    }
+
+    fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event) {
+        JsonObject::begin(out)
+            .string(
+                "time",
+                rfc3339_utc(self.clock.unix_ns(event.timestamp_ns)).as_bytes(),
+            )
+            .number("timestamp_ns", event.timestamp_ns)
+            .number("pid", event.pid)
+            .number("uid", event.uid)
+            .string("comm", event.comm_bytes())
+            .number("af", ip_version(event.family))
+            .string("saddr", event.source().to_string().as_bytes())
+            .string("daddr", event.destination().to_string().as_bytes())
+            .number("sport", event.sport)
+            .number("dport", event.dport)
+            .number("cgroup_id", event.cgroup_id)
+            .end();
+    }
+}
+
+/// IPv4 rows first, then IPv6; ordered by address and port within each.
+fn sort_count_rows(rows: &mut [(connect_key, u64)]) {
+    rows.sort_by_key(|(key, _)| {
+        (
+            ip_version(key.family),
+            key.saddr,
+            key.daddr,
+            key.sport,
+            key.dport,
+        )
+    });
+}
+
+/// Count mode's table as one JSON object: `{"connects":[{...},...]}`.
+pub fn write_count_json(out: &mut Vec<u8>, mut rows: Vec<(connect_key, u64)>, with_sport: bool) {
+    sort_count_rows(&mut rows);
+    let mut array = b"[".to_vec();
+    for (i, (key, count)) in rows.iter().enumerate() {
+        if i > 0 {
+            array.push(b',');
+        }
+        let mut row = Vec::new();
+        let mut object = JsonObject::begin(&mut row);
+        object
+            .number("af", ip_version(key.family))
+            .string(
+                "saddr",
+                ip_addr(key.family, &key.saddr).to_string().as_bytes(),
+            )
+            .string(
+                "daddr",
+                ip_addr(key.family, &key.daddr).to_string().as_bytes(),
+            );
+        if with_sport {
+            object.number("sport", key.sport);
+        }
+        object
+            .number("dport", key.dport)
+            .number("count", *count)
+            .end();
+        // end() closes the line; inside the array the object stays inline.
+        array.extend_from_slice(row.strip_suffix(b"\n").unwrap_or(&row));
+    }
+    array.push(b']');
+    JsonObject::begin(out).raw("connects", &array).end();
+}
+
 /// Count mode's table, printed once on exit: IPv4 rows first, then IPv6.
 pub fn write_count_table(out: &mut Vec<u8>, mut rows: Vec<(connect_key, u64)>, with_sport: bool) {
-    rows.sort_by(|(a, _), (b, _)| {
-        (ip_version(a.family), a.saddr, a.daddr, a.sport, a.dport).cmp(&(
-            ip_version(b.family),
-            b.saddr,
-            b.daddr,
-            b.sport,
-            b.dport,
-        ))
-    });
+    sort_count_rows(&mut rows);
     let _ = write!(out, "\n{:<25} {:<25}", "LADDR", "RADDR");
     if with_sport {
         let _ = write!(out, " {:<20}", "LPORT");
@@ -164,6 +257,35 @@ mod tests {
             "TIME(s)  UID   PID    COMM             IP SADDR            LPORT DADDR            SPORT DPORT\n\
              0.000    1000  1234   curl             4  127.0.0.1        40000 10.1.2.3         40000 80   \n\
              1.500    1234567 1234   curl             4  127.0.0.1        40000 10.1.2.3         40000 80   \n"
+        );
+    }
+
+    #[test]
+    fn json_has_every_field() {
+        let mut out = Vec::new();
+        JsonFormatter::new().write_event(&mut out, &v4_event());
+        let line = text(out);
+        assert!(line.starts_with("{\"time\":\""), "{line}");
+        assert!(line.ends_with(
+            "\"timestamp_ns\":10000000000,\"pid\":1234,\"uid\":1000,\"comm\":\"curl\",\"af\":4,\
+             \"saddr\":\"127.0.0.1\",\"daddr\":\"10.1.2.3\",\"sport\":40000,\"dport\":80,\"cgroup_id\":0}\n"
+        ), "{line}");
+    }
+
+    #[test]
+    fn count_json_is_one_object() {
+        let mut key = connect_key {
+            family: 2,
+            dport: 80,
+            ..Default::default()
+        };
+        key.saddr[..4].copy_from_slice(&[127, 0, 0, 1]);
+        key.daddr[..4].copy_from_slice(&[127, 0, 0, 1]);
+        let mut out = Vec::new();
+        write_count_json(&mut out, vec![(key, 5)], false);
+        assert_eq!(
+            text(out),
+            "{\"connects\":[{\"af\":4,\"saddr\":\"127.0.0.1\",\"daddr\":\"127.0.0.1\",\"dport\":80,\"count\":5}]}\n"
         );
     }
 

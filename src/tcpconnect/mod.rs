@@ -1,5 +1,5 @@
 //! tcpconnect: every active TCP open the kernel accepted. The data path:
-//! event.rs (decode) -> format.rs (text) -> output; filtering happens in the
+//! event.rs (decode) -> format.rs (text or JSON) -> output; filtering happens in the
 //! kernel. attach.rs picks how connects are hooked.
 
 pub mod attach;
@@ -24,12 +24,12 @@ use libbpf_rs::{MapCore, MapFlags};
 use crate::error::{Error, Result};
 use crate::output::{Flow, Output};
 use crate::runtime::event_loop::EventHandler;
-use format::TraceFormatter;
+use format::ConnectFormatter;
 use skel::types::{connect_event, connect_key};
 
 /// Trace mode: one line per connect. In count mode no events arrive.
 pub struct ConnectPrinter {
-    pub formatter: TraceFormatter,
+    pub formatter: Box<dyn ConnectFormatter>,
     pub output: Output,
 }
 
@@ -42,6 +42,7 @@ impl EventHandler for ConnectPrinter {
     }
 
     fn end_of_batch(&mut self) -> Result<Flow> {
+        self.formatter.resync_clock();
         Ok(self.output.flush()?)
     }
 }
