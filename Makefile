@@ -8,6 +8,7 @@
 #   make install      install the binaries into $(DESTDIR)$(PREFIX)/sbin, man
 #                     pages and bash/zsh/fish completions under $(PREFIX)/share
 #   make docs         generate those man pages and completions into target/share
+#   make static       binaries needing nothing but the C library, in target/static/release
 #   make clean        cargo clean
 #
 # Variables: PREFIX (/usr/local), SBINDIR ($(PREFIX)/sbin), SHAREDIR
@@ -16,7 +17,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: build deps run test lint docs install clean
+.PHONY: build deps run test lint docs static install clean
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -38,9 +39,9 @@ export PATH := $(patsubst %/,%,$(dir $(CARGO))):$(PATH)
 endif
 
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
-RELEASE_DIR := $(TARGET_DIR)/release
+RELEASE_DIR ?= $(TARGET_DIR)/release
 # Man pages and completions, laid out like PREFIX/share.
-DOCS_DIR := $(TARGET_DIR)/share
+DOCS_DIR ?= $(TARGET_DIR)/share
 
 # Loading BPF programs needs root. As root nothing is prefixed; otherwise
 # sudo when there is one; otherwise the commands run as they are.
@@ -149,14 +150,23 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings || status=1; \
 	exit $$status
 
+# libbpf, libelf and zlib linked in (libbpf-sys's "static" feature, through
+# ours); libelf.a and libz.a come with libelf-dev and zlib1g-dev. A target
+# directory of its own, since the flags differ from a normal build.
+static: deps
+	RUSTFLAGS="-L native=$$(pkg-config --variable=libdir libelf) -C link-arg=-static-libgcc" \
+		$(CARGO) build --release --features static --target-dir $(TARGET_DIR)/static
+	@for tool in $(TOOLS); do echo "$(TARGET_DIR)/static/release/$$tool:"; ldd $(TARGET_DIR)/static/release/$$tool; done
+
 # Generated from the flags' own clap definitions (src/manual.rs).
 docs:
 	$(CARGO) run --release --example gen-docs -- $(DOCS_DIR)
 
 # Builds first when cargo is at hand; under a plain `sudo make install` it may
 # not be (rustup lives in the user's home), and what `make` and `make docs`
-# built is installed as it is.
-install: $(if $(HAVE_CARGO),build docs)
+# built is installed as it is. NO_BUILD=1 installs what is there without
+# building (RELEASE_DIR and DOCS_DIR say where it is; the tests use this).
+install: $(if $(NO_BUILD),,$(if $(HAVE_CARGO),build docs))
 	@set -e; for tool in $(TOOLS); do \
 		src=$(RELEASE_DIR)/$$tool; dst=$(DESTDIR)$(SBINDIR)/$$tool; \
 		if [[ ! -x $$src ]]; then \

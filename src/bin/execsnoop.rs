@@ -11,7 +11,6 @@ use bpftools::execsnoop::format::{Columns, ExecFormatter, JsonFormatter, TextFor
 use bpftools::execsnoop::skel::ExecsnoopSkelBuilder;
 use bpftools::execsnoop::ExecPrinter;
 use bpftools::output::clock::monotonic_ns;
-use bpftools::output::{Flow, Output};
 use bpftools::runtime::event_loop::{run_event_loop, EventMaps};
 use bpftools::runtime::loader::{
     configure_common_maps, open_cgroup_dir, set_cgroup_slot, set_libbpf_logging, CommonOpenMaps,
@@ -114,24 +113,15 @@ fn run(cli: Cli) -> Result<()> {
         max_args: cli.max_args,
     };
     let formatter: Box<dyn ExecFormatter> = if cli.json {
-        // stdout carries only events; the operator still learns tracing began.
-        eprintln!("Tracing exec()s... Hit Ctrl-C to end.");
         Box::new(JsonFormatter::new(cli.max_args))
     } else {
         Box::new(TextFormatter::new(columns, start_ns))
     };
-    let mut printer = ExecPrinter {
-        filter: EventFilter {
-            name: cli.name,
-            line: cli.line,
-        },
-        formatter,
-        output: Output::new(),
+    let filter = EventFilter {
+        name: cli.name,
+        line: cli.line,
     };
-    printer.formatter.write_header(printer.output.buffer());
-    if printer.output.flush()? == Flow::Stop {
-        return Ok(());
-    }
+    let mut printer = ExecPrinter::new(filter, formatter);
 
     run_event_loop(
         channel,

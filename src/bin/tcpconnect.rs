@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use bpftools::cli::parse_or_exit;
 use bpftools::error::{Error, Result};
-use bpftools::output::{Flow, Output};
 use bpftools::runtime::event_loop::{run_event_loop, EventMaps};
 use bpftools::runtime::loader::{
     configure_common_maps, set_libbpf_logging, CommonOpenMaps, EventChannel, PinnedFilterMaps,
@@ -81,19 +80,7 @@ fn run(cli: Cli) -> Result<()> {
             lport: cli.lport,
         }))
     };
-    let mut printer = ConnectPrinter {
-        formatter,
-        output: Output::new(),
-    };
-    if cli.count || cli.json {
-        // stdout carries only data; the operator still learns tracing began.
-        eprintln!("Tracing connects... Hit Ctrl-C to end.");
-    } else {
-        printer.formatter.write_header(printer.output.buffer());
-        if printer.output.flush()? == Flow::Stop {
-            return Ok(());
-        }
-    }
+    let mut printer = ConnectPrinter::new(formatter, !cli.count);
 
     run_event_loop(
         channel,

@@ -10,6 +10,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
+#define ENOSPC 28
+
 /* Set by user space before load; the verifier prunes the branch not taken. */
 const volatile bool use_ringbuf = true;
 const volatile bool filter_by_cgroupmap = false;
@@ -28,8 +30,9 @@ struct {
 } events_perfbuf SEC(".maps");
 
 /*
- * Events that could not be delivered, per CPU: ring buffer full, or a
- * tool's table full. A full perf buffer is counted by the kernel instead.
+ * Events that could not be delivered, per CPU: ring buffer full, a tool's
+ * table full, no perf buffer for a CPU. A full perf buffer is counted by the
+ * kernel instead.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -100,8 +103,9 @@ static __always_inline void submit_event(void *ctx, void *data, u64 size)
 	else
 		err = bpf_perf_event_output(ctx, &events_perfbuf, BPF_F_CURRENT_CPU, data, size);
 
-	/* A full perf buffer is counted by the kernel and reported to user space. */
-	if (err && use_ringbuf)
+	/* A full perf buffer (-ENOSPC) is counted by the kernel and reported to
+	 * user space; any other failure would go unnoticed. */
+	if (err && (use_ringbuf || err != -ENOSPC))
 		count_lost_event();
 }
 

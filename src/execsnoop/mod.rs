@@ -34,7 +34,27 @@ pub struct ExecPrinter {
     pub output: Output,
 }
 
+impl ExecPrinter {
+    pub fn new(filter: EventFilter, formatter: Box<dyn ExecFormatter>) -> Self {
+        let mut output = Output::new();
+        formatter.write_header(output.buffer());
+        Self {
+            filter,
+            formatter,
+            output,
+        }
+    }
+}
+
 impl EventHandler for ExecPrinter {
+    fn ready(&mut self) -> Result<Flow> {
+        if self.output.buffer().is_empty() {
+            // No header (JSON): stdout carries only events, stderr says we started.
+            eprintln!("Tracing exec()s... Hit Ctrl-C to end.");
+        }
+        Ok(self.output.flush()?)
+    }
+
     fn handle_event(&mut self, data: &[u8]) -> Flow {
         if let Some(event) = ExecEvent::decode(data) {
             if self.filter.matches(&event) {

@@ -18,11 +18,17 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// taken: wakeups and writes stay bounded however fast events come, while an
 /// event on an idle system still wakes the loop at once.
 const BATCH_GATHER: Duration = Duration::from_millis(10);
-/// How often the ring buffer's lost-event counter is read.
+/// How often the BPF side's lost-event counter is read.
 const LOST_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// What a tool does with the records it receives.
 pub trait EventHandler {
+    /// The channel is open: every event from now on is delivered. The moment
+    /// to tell the operator (header, ready line); by default, what is pending
+    /// in the output (the header) is written.
+    fn ready(&mut self) -> Result<Flow> {
+        self.end_of_batch()
+    }
     /// One record, as the BPF program sent it.
     fn handle_event(&mut self, data: &[u8]) -> Flow;
     /// Called after each batch of records: the moment to write output.
@@ -36,7 +42,9 @@ pub struct EventMaps<'a, 'obj> {
     pub lost_events: &'a MapMut<'obj>,
 }
 
-/// Runs until SIGINT/SIGTERM/SIGHUP or until the handler says stop.
+/// Opens the channel, tells the handler it is ready, then runs until
+/// SIGINT/SIGTERM/SIGHUP or until the handler says stop. (A perf buffer drops
+/// what is sent before it is open, so readiness is announced only then.)
 pub fn run_event_loop(
     channel: EventChannel,
     maps: EventMaps<'_, '_>,
@@ -57,6 +65,7 @@ pub fn run_event_loop(
         stopped_by_handler: &stopped_by_handler,
     };
     let channel_error = |err: libbpf_rs::Error| Error::from_libbpf("reading events", &err);
+    let mut lost = LostEvents::new(maps.lost_events);
 
     match channel {
         EventChannel::RingBuffer => {
@@ -68,13 +77,14 @@ pub fn run_event_loop(
                 })
                 .map_err(channel_error)?;
             let ring = builder.build().map_err(channel_error)?;
-            let mut lost = RingBufferLoss::new(maps.lost_events);
+            if !batches.ready()? {
+                return Ok(());
+            }
             batches.run(|timeout| ring.poll(timeout), || lost.report_if_due())?;
             if !stopped_by_handler.get() {
                 let _ = ring.consume();
                 batches.end()?;
             }
-            lost.report();
         }
         EventChannel::PerfBuffer => {
             let perf = PerfBufferBuilder::new(maps.events_perfbuf)
@@ -87,13 +97,17 @@ pub fn run_event_loop(
                 .lost_cb(|cpu, count| eprintln!("Lost {count} events on CPU #{cpu}!"))
                 .build()
                 .map_err(channel_error)?;
-            batches.run(|timeout| perf.poll(timeout), || {})?;
+            if !batches.ready()? {
+                return Ok(());
+            }
+            batches.run(|timeout| perf.poll(timeout), || lost.report_if_due())?;
             if !stopped_by_handler.get() {
                 let _ = perf.consume();
                 batches.end()?;
             }
         }
     }
+    lost.report();
     Ok(())
 }
 
@@ -130,6 +144,12 @@ impl<H: EventHandler> Batches<'_, &mut H> {
         Ok(())
     }
 
+    /// Announces the open channel; false when the loop must stop.
+    fn ready(&self) -> Result<bool> {
+        let flow = self.handler.borrow_mut().ready()?;
+        Ok(flow == Flow::Continue)
+    }
+
     /// Ends a batch; false when the loop must stop.
     fn end(&self) -> Result<bool> {
         let flow = self.handler.borrow_mut().end_of_batch()?;
@@ -137,14 +157,15 @@ impl<H: EventHandler> Batches<'_, &mut H> {
     }
 }
 
-/// The per-CPU count of records the BPF side could not put in the ring buffer.
-struct RingBufferLoss<'a, 'obj> {
+/// The per-CPU count of events the BPF side could not send (ring buffer full,
+/// a table full); full perf buffers are reported by their own callback.
+struct LostEvents<'a, 'obj> {
     map: &'a MapMut<'obj>,
     reported: u64,
     last_check: Instant,
 }
 
-impl<'a, 'obj> RingBufferLoss<'a, 'obj> {
+impl<'a, 'obj> LostEvents<'a, 'obj> {
     fn new(map: &'a MapMut<'obj>) -> Self {
         Self {
             map,

@@ -33,7 +33,27 @@ pub struct ConnectPrinter {
     pub output: Output,
 }
 
+impl ConnectPrinter {
+    /// `with_header`: false in count mode, whose stdout is the final table.
+    pub fn new(formatter: Box<dyn ConnectFormatter>, with_header: bool) -> Self {
+        let mut output = Output::new();
+        if with_header {
+            formatter.write_header(output.buffer());
+        }
+        Self { formatter, output }
+    }
+}
+
 impl EventHandler for ConnectPrinter {
+    fn ready(&mut self) -> Result<Flow> {
+        if self.output.buffer().is_empty() {
+            // No header (JSON, count mode): stdout carries only data, stderr
+            // says we started.
+            eprintln!("Tracing connects... Hit Ctrl-C to end.");
+        }
+        Ok(self.output.flush()?)
+    }
+
     fn handle_event(&mut self, data: &[u8]) -> Flow {
         if let Some(event) = connect_event::decode(data) {
             self.formatter.write_event(self.output.buffer(), &event);
