@@ -151,10 +151,11 @@ lint:
 	exit $$status
 
 # libbpf, libelf and zlib linked in (libbpf-sys's "static" feature, through
-# ours); libelf.a and libz.a come with libelf-dev and zlib1g-dev. A target
-# directory of its own, since the flags differ from a normal build.
+# ours); libelf.a and libz.a come with libelf-dev and zlib1g-dev. What is left
+# is glibc (and libgcc_s, which Rust's std links for unwinding and every glibc
+# system has). A target directory of its own, since the flags differ.
 static: deps
-	RUSTFLAGS="-L native=$$(pkg-config --variable=libdir libelf) -C link-arg=-static-libgcc" \
+	RUSTFLAGS="-L native=$$(pkg-config --variable=libdir libelf)" \
 		$(CARGO) build --release --features static --target-dir $(TARGET_DIR)/static
 	@for tool in $(TOOLS); do echo "$(TARGET_DIR)/static/release/$$tool:"; ldd $(TARGET_DIR)/static/release/$$tool; done
 
