@@ -59,9 +59,11 @@ build:
 # Debian package, then the commands that show it is present (none: ask dpkg).
 # util-linux gives setpriv and unshare, iproute2 `ip netns`, both used by the
 # tests; llvm gives llvm-strip and llvm-objdump (optional, for inspecting BPF
-# objects); gcc is the C compiler libbpf-sys builds its vendored libbpf with.
+# objects); gcc is the C compiler libbpf-sys builds its vendored libbpf with;
+# groff, zsh and fish check the man pages and completions in the tests.
 DEPS := clang:clang llvm:llvm-strip libelf-dev zlib1g-dev pkg-config:pkg-config \
-        make:make gcc:cc util-linux:setpriv,unshare iproute2:ip
+        make:make gcc:cc util-linux:setpriv,unshare iproute2:ip \
+        groff-base:groff zsh:zsh fish:fish
 
 define deps_script
 set -euo pipefail

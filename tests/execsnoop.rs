@@ -1019,3 +1019,129 @@ fn pinned_filter_paths_must_be_pinned_hash_maps() {
         );
     }
 }
+
+/// Decodes the standard base64 the JSON output uses for exact bytes.
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sextets: Vec<u32> = text
+        .bytes()
+        .filter(|&b| b != b'=')
+        .map(|b| ALPHABET.iter().position(|&a| a == b).expect("base64 digit") as u32)
+        .collect();
+    let mut bytes = Vec::new();
+    for group in sextets.chunks(4) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0, |n, (i, s)| n | s << (18 - 6 * i));
+        bytes.extend_from_slice(&n.to_be_bytes()[1..group.len()]);
+    }
+    bytes
+}
+
+#[test]
+fn json_lines_carry_every_field_and_exact_arguments() {
+    if !require_root() {
+        return;
+    }
+    let mut tool = Tool::spawn(execsnoop_command(&["--json"]));
+    tool.wait_for_ready_line(TIMEOUT);
+    let marker = unique_marker("json");
+    let args: [&OsStr; 4] = [
+        OsStr::new(&marker),
+        OsStr::new("say \"hi\""),
+        OsStr::new("two\nlines"),
+        OsStr::from_bytes(b"bad\xffbyte"),
+    ];
+    let before = std::time::SystemTime::now();
+    let pid = exec_true(&args);
+    let line = tool.expect_line(mentions(&marker), TIMEOUT);
+    let event: serde_json::Value = serde_json::from_str(&line).expect("each line is JSON");
+
+    assert_eq!(event["comm"], "true");
+    assert_eq!(event["pid"], pid);
+    assert_eq!(event["ppid"], test_pid());
+    assert_eq!(event["uid"], 0);
+    assert_eq!(event["retval"], 0);
+    assert_eq!(event["filename"], "/bin/true");
+    assert!(
+        event["cgroup_id"].as_u64().is_some_and(|id| id > 0),
+        "{line}"
+    );
+    assert!(
+        event["timestamp_ns"].as_u64().is_some_and(|ns| ns > 0),
+        "{line}"
+    );
+    let time = event["time"].as_str().expect("time is a string");
+    let today = before
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        / 86_400;
+    assert!(
+        time.ends_with('Z') && time.len() == "2026-11-22T02:05:18.123456789Z".len(),
+        "{time}"
+    );
+    assert!(!time.starts_with("1970") && today > 0, "{time}");
+
+    let argv: Vec<&str> = event["args"]
+        .as_array()
+        .expect("args is an array")
+        .iter()
+        .map(|arg| arg.as_str().expect("args are strings"))
+        .collect();
+    assert_eq!(
+        argv,
+        [
+            "/bin/true",
+            &marker,
+            "say \"hi\"",
+            "two\nlines",
+            "bad\u{fffd}byte"
+        ]
+    );
+    // The exact bytes of every argument, since one is not UTF-8.
+    let exact: Vec<Vec<u8>> = event["args_base64"]
+        .as_array()
+        .expect("args_base64 is an array")
+        .iter()
+        .map(|arg| base64_decode(arg.as_str().expect("base64 strings")))
+        .collect();
+    assert_eq!(exact[4], b"bad\xffbyte");
+    assert_eq!(exact[2], b"say \"hi\"");
+    assert_eq!(event["args_truncated"], false);
+
+    let finished = tool.stop_with(Signal::SIGINT);
+    assert!(finished.status.success());
+    for line in &finished.stdout {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {line}"));
+    }
+}
+
+/// A copy of the kernel's own BTF, as an operator would pass with --btf.
+fn kernel_btf_copy(dir: &TempDir) -> std::path::PathBuf {
+    let copy = dir.path().join("vmlinux.btf");
+    fs::copy("/sys/kernel/btf/vmlinux", &copy).expect("copy the kernel's BTF");
+    copy
+}
+
+#[test]
+fn btf_file_given_with_btf_is_used() {
+    if !require_root() {
+        return;
+    }
+    let dir = TempDir::new("btf");
+    let btf = kernel_btf_copy(&dir);
+    let mut tool = start(&["--btf", path_arg(&btf)]);
+    let marker = unique_marker("btf");
+    let pid = exec_true(&[&marker]);
+    tool.expect_line(|line| line == true_row(pid, &marker), TIMEOUT);
+
+    let not_btf = dir.path().join("not-btf");
+    fs::write(&not_btf, b"this is not BTF").expect("write a file");
+    let finished =
+        Tool::spawn(execsnoop_command(&["--btf", path_arg(&not_btf)])).wait_for_exit(TIMEOUT);
+    let line = assert_one_error_line(&finished);
+    assert!(line.contains("not a readable BTF file"), "{line}");
+}

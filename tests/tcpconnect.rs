@@ -848,3 +848,77 @@ fn perf_buffer_channel_prints_the_same_rows() {
     assert_eq!(row.get("DADDR"), "127.0.0.1");
     trace.stop();
 }
+
+#[test]
+fn json_lines_carry_every_field() {
+    if !require_root() {
+        return;
+    }
+    let mut tool = Tool::spawn(tcpconnect_command(&["--json"]));
+    tool.wait_for_ready_line(TIMEOUT);
+    let (listener, port) = listen(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let sport = connect_and_accept(&listener);
+    let line = tool.expect_line(|line| line.contains(&format!("\"dport\":{port},")), TIMEOUT);
+    let event: serde_json::Value = serde_json::from_str(&line).expect("each line is JSON");
+    assert_eq!(event["pid"].to_string(), test_pid());
+    assert_eq!(event["uid"], 0);
+    assert_eq!(event["comm"], current_thread_comm());
+    assert_eq!(event["af"], 4);
+    assert_eq!(event["saddr"], "127.0.0.1");
+    assert_eq!(event["daddr"], "127.0.0.1");
+    // JSON always has the real source port, on the tracepoint way too.
+    assert_eq!(event["sport"], sport);
+    assert_eq!(event["dport"], port);
+    assert!(
+        event["time"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{line}"
+    );
+    assert!(
+        event["timestamp_ns"].as_u64().is_some_and(|ns| ns > 0),
+        "{line}"
+    );
+    let finished = tool.stop_with(Signal::SIGINT);
+    assert!(finished.status.success());
+}
+
+#[test]
+fn count_mode_json_is_one_object_with_the_counts() {
+    if !require_root() {
+        return;
+    }
+    let mut tool = Tool::spawn(tcpconnect_command(&["-c", "--json"]));
+    tool.wait_for_ready_line(TIMEOUT);
+    let port = closed_port(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    for _ in 0..4 {
+        connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    }
+    let finished = tool.stop_with(Signal::SIGINT);
+    assert!(finished.status.success());
+    assert_eq!(finished.stdout.len(), 1, "{:?}", finished.stdout);
+    let table: serde_json::Value = serde_json::from_str(&finished.stdout[0]).expect("JSON");
+    let rows = table["connects"].as_array().expect("connects is an array");
+    let ours: Vec<_> = rows.iter().filter(|row| row["dport"] == port).collect();
+    assert_eq!(ours.len(), 1, "{rows:?}");
+    assert_eq!(ours[0]["count"], 4);
+    assert_eq!(ours[0]["af"], 4);
+    assert_eq!(ours[0]["saddr"], "127.0.0.1");
+}
+
+#[test]
+fn btf_file_given_with_btf_is_used() {
+    if !require_root() {
+        return;
+    }
+    let dir = TempDir::new("tcpconnect-btf");
+    let btf = dir.path().join("vmlinux.btf");
+    fs::copy("/sys/kernel/btf/vmlinux", &btf).expect("copy the kernel's BTF");
+    check_traces_ipv4(tcpconnect_command(&["--btf", path_arg(&btf)]));
+
+    let finished =
+        Tool::spawn(tcpconnect_command(&["--btf", "/etc/hostname"])).wait_for_exit(TIMEOUT);
+    let line = assert_one_error_line(&finished);
+    assert!(
+        line.contains("--btf /etc/hostname: not a readable BTF file"),
+        "{line}"
+    );
+}

@@ -269,6 +269,22 @@ impl Tool {
         self.stdout.seen[0].clone()
     }
 
+    /// Waits for the line on stderr that says tracing has begun, for modes
+    /// whose stdout has no header (JSON Lines, count mode).
+    #[track_caller]
+    pub fn wait_for_ready_line(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let ready = |line: &String| line.ends_with("Hit Ctrl-C to end.");
+        while !self.stderr.seen.iter().any(ready) {
+            if !self.stderr.wait_more(deadline) {
+                panic!(
+                    "no ready line on stderr within {timeout:?}\n{}",
+                    self.describe()
+                );
+            }
+        }
+    }
+
     /// Returns the first stdout line (since the start) that `matches`,
     /// waiting up to `timeout` for it.
     #[track_caller]
