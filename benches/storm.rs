@@ -1,0 +1,398 @@
+//! Storm benchmark (issue 4): how much an exec storm and a connect storm slow
+//! down while our execsnoop / tcpconnect trace them, what the tools cost in
+//! CPU and memory, whether they report every event, and the same for a
+//! comparison tool when one is found. A benchmark: it never fails on a number.
+//!
+//! As root: `cargo bench --bench storm [-- --rounds N --execs N --connects N]`
+//! or `cargo bench --bench storm -- --soak SECONDS`.
+//! COMPARE_EXECSNOOP / COMPARE_TCPCONNECT name the comparison tools; by
+//! default `execsnoop` / `tcpconnect` from PATH or /usr/sbin, if not ours.
+
+#[path = "storm/measure.rs"]
+mod measure;
+#[path = "storm/report.rs"]
+mod report;
+#[path = "storm/soak.rs"]
+mod soak;
+#[path = "storm/tool.rs"]
+mod tool;
+#[path = "storm/workload.rs"]
+mod workload;
+
+use std::env;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use measure::{lost_notices, EventPattern, OutputFollower};
+use report::{Outcome, ToolResults, ToolRun, WorkloadResults};
+use tool::{Role, Tool};
+use workload::{ConnectStorm, ExecStorm, StormRun};
+
+const USAGE: &str = "usage: cargo bench --bench storm [-- --rounds N --execs N --connects N]
+       cargo bench --bench storm -- --soak SECONDS";
+
+/// After the storm, how long our tool may go without writing before it is
+/// taken to have written all it will (it flushes every batch, so a pause
+/// this long means it has caught up, or lost the rest).
+const CATCH_UP_QUIET: Duration = Duration::from_secs(1);
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Comparison tools block-buffer a file stdout, so their progress cannot be
+/// watched: they get a fixed grace, then SIGINT makes them flush.
+const COMPARISON_GRACE: Duration = Duration::from_secs(1);
+
+struct Options {
+    rounds: usize,
+    execs: usize,
+    connects: usize,
+    soak: Option<Duration>,
+}
+
+impl Options {
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut options = Options {
+            rounds: 5,
+            execs: 3_000,
+            connects: 20_000,
+            soak: None,
+        };
+        while let Some(arg) = args.next() {
+            let mut value = || -> Result<u64, String> {
+                let text = args.next().ok_or(format!("{arg} needs a value"))?;
+                match text.parse() {
+                    Ok(number @ 1..) => Ok(number),
+                    _ => Err(format!("{arg}: not a positive number: {text}")),
+                }
+            };
+            match arg.as_str() {
+                "--rounds" => options.rounds = value()? as usize,
+                "--execs" => options.execs = value()? as usize,
+                "--connects" => options.connects = value()? as usize,
+                "--soak" => options.soak = Some(Duration::from_secs(value()?)),
+                // cargo bench passes --bench to every bench binary.
+                "--bench" => {}
+                _ => return Err(format!("unknown argument: {arg}")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Workload {
+    Exec,
+    Connect,
+}
+
+impl Workload {
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Exec => "exec storm",
+            Workload::Connect => "connect storm",
+        }
+    }
+
+    /// Runs one storm of `size` events, its events tagged with `run_id`.
+    fn run(self, run_id: usize, size: usize) -> Result<(StormRun, EventPattern), String> {
+        match self {
+            Workload::Exec => {
+                let storm = ExecStorm::new(&run_id.to_string());
+                Ok((storm.run(size), storm.pattern()))
+            }
+            Workload::Connect => {
+                let storm = ConnectStorm::listen()
+                    .map_err(|err| format!("cannot listen on loopback: {err}"))?;
+                let pattern = storm.pattern();
+                Ok((storm.run(size), pattern))
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    if env::args().any(|arg| arg == "-h" || arg == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let options = match Options::parse(env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("storm: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("storm: must run as root: the tools load BPF programs (sudo -E cargo bench --bench storm)");
+        return ExitCode::FAILURE;
+    }
+    let scratch = env::temp_dir().join(format!("storm-bench-{}", std::process::id()));
+    if let Err(err) = fs::create_dir_all(&scratch) {
+        eprintln!("storm: cannot create {}: {err}", scratch.display());
+        return ExitCode::FAILURE;
+    }
+    let result = match options.soak {
+        Some(duration) => soak::run(
+            &ours("execsnoop", env!("CARGO_BIN_EXE_execsnoop")),
+            duration,
+            &scratch,
+        ),
+        None => run_benchmark(&options, &scratch),
+    };
+    // The outputs are only read by this run.
+    let _ = fs::remove_dir_all(&scratch);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("storm: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ours(name: &str, path: &str) -> Tool {
+    Tool {
+        label: format!("ours: {name}"),
+        path: PathBuf::from(path),
+        role: Role::Ours,
+    }
+}
+
+/// Ours, then the comparison tool when one is found.
+fn tools(name: &str, ours_path: &str, compare_variable: &str) -> Vec<Tool> {
+    let ours = ours(name, ours_path);
+    let comparison = match env::var_os(compare_variable) {
+        Some(path) => Some(PathBuf::from(path)),
+        None => find_other(name, &ours.path),
+    };
+    let mut tools = vec![ours];
+    tools.extend(comparison.map(|path| Tool {
+        label: path.display().to_string(),
+        path,
+        role: Role::Comparison,
+    }));
+    tools
+}
+
+/// `name` on PATH or in /usr/sbin, /sbin, that is not our binary.
+fn find_other(name: &str, ours: &Path) -> Option<PathBuf> {
+    let ours = fs::canonicalize(ours).ok();
+    let path_dirs = env::var_os("PATH")
+        .map(|path| env::split_paths(&path).collect::<Vec<_>>())
+        .unwrap_or_default();
+    path_dirs
+        .into_iter()
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            let executable = fs::metadata(candidate)
+                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0);
+            executable && fs::canonicalize(candidate).ok() != ours
+        })
+}
+
+fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    let plan = [
+        (
+            Workload::Exec,
+            options.execs,
+            tools(
+                "execsnoop",
+                env!("CARGO_BIN_EXE_execsnoop"),
+                "COMPARE_EXECSNOOP",
+            ),
+        ),
+        (
+            Workload::Connect,
+            options.connects,
+            tools(
+                "tcpconnect",
+                env!("CARGO_BIN_EXE_tcpconnect"),
+                "COMPARE_TCPCONNECT",
+            ),
+        ),
+    ];
+    let load_at_start = load_average();
+    println!(
+        "{} rounds of {} execs and {} connects; load average {load_at_start}; tools: {}",
+        options.rounds,
+        options.execs,
+        options.connects,
+        plan.iter()
+            .flat_map(|(_, _, tools)| tools.iter().map(|tool| tool.path.display().to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut run_ids = 0..;
+    let mut results = Vec::new();
+    for (workload, size, tools) in plan {
+        results.push(bench_workload(
+            workload,
+            size,
+            options.rounds,
+            tools,
+            scratch,
+            &mut run_ids,
+        )?);
+    }
+
+    println!();
+    report::print_table(&results);
+    println!(
+        "\nMedians over {} rounds; this run took {:.0} s; load average {load_at_start} at \
+         the start, {} at the end (other work on the machine makes the numbers noisier).\n\
+         - events reported, complete args: share of the events the storm caused, all rounds.\n\
+         - storm slowdown: median storm wall time with the tool / median without, same \
+         invocation. The tool's BPF programs run in the storm's processes: their cost shows \
+         here, not in the tool's CPU.\n\
+         - tool CPU per 10k events: the tool's CPU (user + system, all threads) from attached \
+         to just before SIGINT, per reported event. That leaves out its start and exit, \
+         measured apart each round as startup CPU (start, attach, SIGINT at once; rusage).\n\
+         - peak RSS: ru_maxrss of the storm run. start to attached: spawn until its BPF link \
+         and perf event fds settle, in the startup probe.\n\
+         - comparison tools block-buffer their output, so they get {} s after the storm; ours \
+         is stopped as soon as its output holds every event.",
+        options.rounds,
+        started.elapsed().as_secs_f64(),
+        load_average(),
+        COMPARISON_GRACE.as_secs()
+    );
+    Ok(())
+}
+
+/// The 1, 5 and 15 minute load averages.
+fn load_average() -> String {
+    let loadavg = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    loadavg
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// All rounds of one workload. In each round the baseline and every tool run
+/// once, in an order rotated per round so that drift is shared out.
+fn bench_workload(
+    workload: Workload,
+    size: usize,
+    rounds: usize,
+    tools: Vec<Tool>,
+    scratch: &Path,
+    run_ids: &mut impl Iterator<Item = usize>,
+) -> Result<WorkloadResults, String> {
+    let mut results = WorkloadResults {
+        name: workload.name(),
+        has_args: matches!(workload, Workload::Exec),
+        baseline: Vec::new(),
+        tools: tools
+            .into_iter()
+            .map(|tool| ToolResults {
+                tool,
+                outcomes: Vec::new(),
+            })
+            .collect(),
+    };
+    // None: the baseline; Some(index): that tool.
+    let mut order: Vec<Option<usize>> = [None]
+        .into_iter()
+        .chain((0..results.tools.len()).map(Some))
+        .collect();
+    for round in 1..=rounds {
+        for &participant in &order {
+            let run_id = run_ids.next().expect("endless ids");
+            let Some(index) = participant else {
+                let (run, _) = workload.run(run_id, size)?;
+                report::print_baseline_run(&results, round, &run);
+                results.baseline.push(run);
+                continue;
+            };
+            let entry = &results.tools[index];
+            // A comparison tool that cannot start here will not start later.
+            if entry.failure().is_some() {
+                continue;
+            }
+            let outcome = measure_tool(workload, size, &entry.tool, scratch, run_id)?;
+            report::print_tool_run(&results, round, &entry.tool, &outcome);
+            if let (Role::Ours, Outcome::FailedToStart(reason)) = (entry.tool.role, &outcome) {
+                let path = entry.tool.path.display();
+                return Err(format!("{path} failed to start: {reason}"));
+            }
+            results.tools[index].outcomes.push(outcome);
+        }
+        order.rotate_left(1);
+    }
+    Ok(results)
+}
+
+/// One round of one tool: a startup probe (start, attach, SIGINT at once) for
+/// its fixed cost, then a storm run.
+fn measure_tool(
+    workload: Workload,
+    size: usize,
+    tool: &Tool,
+    scratch: &Path,
+    run_id: usize,
+) -> Result<Outcome, String> {
+    let probe = match tool.start(scratch, &format!("{run_id}-startup")) {
+        Ok(running) => running,
+        Err(reason) => return Ok(Outcome::FailedToStart(reason)),
+    };
+    let attached_after = probe.attached_after;
+    let startup_cpu = probe.stop().cpu;
+
+    let running = match tool.start(scratch, &format!("{run_id}-storm")) {
+        Ok(running) => running,
+        Err(reason) => return Ok(Outcome::FailedToStart(reason)),
+    };
+    let cpu_at_attach = running.cpu_used();
+    let storm_and_output = workload.run(run_id, size).and_then(|(storm, pattern)| {
+        let follower = OutputFollower::open(&running.stdout_path, pattern)
+            .map_err(|err| format!("cannot read {}: {err}", running.stdout_path.display()))?;
+        Ok((storm, follower))
+    });
+    let (storm, mut follower) = match storm_and_output {
+        Ok(both) => both,
+        Err(message) => {
+            // Not left tracing after the bench has gone.
+            running.stop();
+            return Err(message);
+        }
+    };
+    match tool.role {
+        Role::Ours => wait_caught_up(&mut follower, storm.caused),
+        Role::Comparison => thread::sleep(COMPARISON_GRACE),
+    }
+    let cpu_before_stop = running.cpu_used();
+    let stderr_path = running.stderr_path.clone();
+    let exited = running.stop();
+    Ok(Outcome::Measured(ToolRun {
+        storm,
+        counts: follower.finish(),
+        lost: lost_notices(&stderr_path),
+        exited,
+        storm_cpu: cpu_before_stop
+            .zip(cpu_at_attach)
+            .map(|(end, start)| end.saturating_sub(start)),
+        attached_after,
+        startup_cpu,
+    }))
+}
+
+/// Until the output holds every event caused, or stops growing, or time is up.
+fn wait_caught_up(follower: &mut OutputFollower, caused: usize) {
+    let started = Instant::now();
+    let mut last_growth = started;
+    while follower.counts().reported < caused
+        && last_growth.elapsed() < CATCH_UP_QUIET
+        && started.elapsed() < CATCH_UP_TIMEOUT
+    {
+        if follower.read_appended() {
+            last_growth = Instant::now();
+        } else {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

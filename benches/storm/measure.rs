@@ -1,0 +1,182 @@
+//! Reading what a tool left behind: which of a storm's events its output
+//! reports and with which arguments, its lost-event notices, its memory.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::Path;
+
+/// How the lines of one storm's events are recognised in a tool's output.
+pub enum EventPattern {
+    /// Exec lines: ` <marker_prefix><index>` then the fixed arguments.
+    Exec {
+        marker_prefix: String,
+        /// The fixed arguments, each preceded by a space, as a line shows them.
+        fixed_args: String,
+    },
+    /// Connect lines: the last column (DPORT) is the storm listener's port.
+    Connect { port: String },
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EventCounts {
+    /// Distinct events of the storm found in the output.
+    pub reported: usize,
+    /// Of those, exec lines showing every argument.
+    pub complete_args: usize,
+}
+
+struct EventTally {
+    pattern: EventPattern,
+    /// Exec marker indices already counted, so a repeated line counts once.
+    seen_markers: Vec<bool>,
+    counts: EventCounts,
+}
+
+impl EventTally {
+    fn add_line(&mut self, line: &str) {
+        match &self.pattern {
+            EventPattern::Exec {
+                marker_prefix,
+                fixed_args,
+            } => {
+                let Some(after_marker) = find_marker(line, marker_prefix) else {
+                    return;
+                };
+                let digits = after_marker
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(after_marker.len());
+                let Ok(index) = after_marker[..digits].parse::<usize>() else {
+                    return;
+                };
+                if index >= self.seen_markers.len() {
+                    self.seen_markers.resize(index + 1, false);
+                }
+                if std::mem::replace(&mut self.seen_markers[index], true) {
+                    return;
+                }
+                self.counts.reported += 1;
+                let complete = after_marker[digits..]
+                    .strip_prefix(fixed_args.as_str())
+                    .is_some_and(|rest| rest.chars().next().is_none_or(char::is_whitespace));
+                if complete {
+                    self.counts.complete_args += 1;
+                }
+            }
+            EventPattern::Connect { port } => {
+                if line.split_whitespace().next_back() == Some(port.as_str()) {
+                    self.counts.reported += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The text right after ` <marker_prefix>` in a line, where the index starts.
+fn find_marker<'a>(line: &'a str, marker_prefix: &str) -> Option<&'a str> {
+    line.match_indices(marker_prefix)
+        .find(|&(at, _)| line[..at].ends_with(' '))
+        .map(|(at, _)| &line[at + marker_prefix.len()..])
+}
+
+/// Counts a storm's events in a tool's output file while the tool is still
+/// writing it: each call reads only what was appended since the last.
+pub struct OutputFollower {
+    file: File,
+    /// The start of a line whose end is not written yet.
+    partial_line: Vec<u8>,
+    tally: EventTally,
+}
+
+impl OutputFollower {
+    pub fn open(path: &Path, pattern: EventPattern) -> io::Result<Self> {
+        Ok(Self {
+            file: File::open(path)?,
+            partial_line: Vec::new(),
+            tally: EventTally {
+                pattern,
+                seen_markers: Vec::new(),
+                counts: EventCounts::default(),
+            },
+        })
+    }
+
+    /// Reads what was appended; true when there was something.
+    pub fn read_appended(&mut self) -> bool {
+        let mut chunk = vec![0u8; 256 * 1024];
+        let mut grew = false;
+        while let Ok(len @ 1..) = self.file.read(&mut chunk) {
+            grew = true;
+            self.partial_line.extend_from_slice(&chunk[..len]);
+            let Some(last_newline) = self.partial_line.iter().rposition(|&b| b == b'\n') else {
+                continue;
+            };
+            for line in self.partial_line[..last_newline].split(|&b| b == b'\n') {
+                self.tally.add_line(&String::from_utf8_lossy(line));
+            }
+            self.partial_line.drain(..=last_newline);
+        }
+        grew
+    }
+
+    pub fn counts(&self) -> EventCounts {
+        self.tally.counts
+    }
+
+    /// The final counts, once the tool has exited: reads the rest, including
+    /// a last line without its newline.
+    pub fn finish(mut self) -> EventCounts {
+        self.read_appended();
+        let last_line = std::mem::take(&mut self.partial_line);
+        if !last_line.is_empty() {
+            self.tally.add_line(&String::from_utf8_lossy(&last_line));
+        }
+        self.tally.counts
+    }
+}
+
+/// What a tool said on stderr about events it lost.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LostNotices {
+    pub lines: usize,
+    /// The counts those lines give, added up.
+    pub events: u64,
+}
+
+pub fn lost_notices(stderr_path: &Path) -> LostNotices {
+    let text = fs::read(stderr_path).unwrap_or_default();
+    let mut notices = LostNotices::default();
+    for line in String::from_utf8_lossy(&text).lines() {
+        let lowered = line.to_ascii_lowercase();
+        let Some(at) = lowered.find("lost") else {
+            continue;
+        };
+        notices.lines += 1;
+        notices.events += lowered[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .find_map(|word| word.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    notices
+}
+
+/// The last non-empty line of a file (a tool's stderr), to say why it failed.
+pub fn last_line(path: &Path) -> Option<String> {
+    let text = fs::read(path).ok()?;
+    String::from_utf8_lossy(&text)
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .map(|line| line.trim().to_owned())
+}
+
+/// A process's current resident memory (VmRSS), in KiB.
+pub fn resident_kib(pid: i32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Shows a size given in KiB as MiB.
+pub fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}

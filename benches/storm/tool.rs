@@ -1,0 +1,179 @@
+//! Running a tracer with its output in files: knowing when it has attached
+//! without sleeping and hoping, and stopping it to read its CPU time and peak
+//! memory from its rusage.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::time::{clock_getcpuclockid, clock_gettime};
+use nix::unistd::Pid;
+
+use crate::measure::last_line;
+
+/// Readlink targets of the fds a process holds once its BPF programs are
+/// attached: links, and perf events (tracepoint attachments, perf buffers).
+const ATTACH_FD_TARGETS: [&str; 2] = ["anon_inode:bpf_link", "anon_inode:[perf_event]"];
+/// Attached = the attach fds stopped changing for this long.
+const ATTACH_SETTLE: Duration = Duration::from_millis(200);
+const ATTACH_TIMEOUT: Duration = Duration::from_secs(15);
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
+/// How long a tool gets to exit after SIGINT before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Ours,
+    /// Another implementation, compared against ours.
+    Comparison,
+}
+
+#[derive(Clone, Debug)]
+pub struct Tool {
+    pub label: String,
+    pub path: PathBuf,
+    pub role: Role,
+}
+
+/// A tool that has attached.
+pub struct Running {
+    pid: libc::pid_t,
+    /// From spawn to the attach fds settling (the settle time itself excluded).
+    pub attached_after: Duration,
+    pub stdout_path: PathBuf,
+    pub stderr_path: PathBuf,
+}
+
+/// How a tool ended, from wait4.
+#[derive(Clone, Copy, Debug)]
+pub struct Exited {
+    /// The raw wait status.
+    status: libc::c_int,
+    /// User + system CPU time.
+    pub cpu: Duration,
+    pub peak_rss_kib: u64,
+}
+
+impl Tool {
+    /// Starts the tool with stdout and stderr in `<dir>/<name>.out` and
+    /// `.err`, and waits until it has attached. Err says why it did not.
+    pub fn start(&self, dir: &Path, name: &str) -> Result<Running, String> {
+        let stdout_path = dir.join(format!("{name}.out"));
+        let stderr_path = dir.join(format!("{name}.err"));
+        let create = |path: &Path| {
+            File::create(path).map_err(|err| format!("cannot create {}: {err}", path.display()))
+        };
+        let spawned_at = Instant::now();
+        let child = Command::new(&self.path)
+            .stdin(Stdio::null())
+            .stdout(create(&stdout_path)?)
+            .stderr(create(&stderr_path)?)
+            .spawn()
+            .map_err(|err| format!("cannot run {}: {err}", self.path.display()))?;
+        // Reaped below with wait4, for its rusage; the Child handle is not used.
+        let pid = child.id() as libc::pid_t;
+
+        let mut attach_fds = 0;
+        let mut changed_at = spawned_at;
+        loop {
+            if let Some(exited) = reap(pid, libc::WNOHANG) {
+                let said = last_line(&stderr_path).unwrap_or_else(|| "no message".into());
+                return Err(format!("{} before attaching: {said}", exited.status_text()));
+            }
+            let now = Instant::now();
+            let count = attach_fd_count(pid);
+            if count != attach_fds {
+                attach_fds = count;
+                changed_at = now;
+            }
+            if attach_fds > 0 && now - changed_at >= ATTACH_SETTLE {
+                return Ok(Running {
+                    pid,
+                    attached_after: changed_at - spawned_at,
+                    stdout_path,
+                    stderr_path,
+                });
+            }
+            if now - spawned_at >= ATTACH_TIMEOUT {
+                signal(pid, libc::SIGKILL);
+                reap(pid, 0);
+                return Err(format!("not attached after {ATTACH_TIMEOUT:?}"));
+            }
+            thread::sleep(POLL_INTERVAL);
+        }
+    }
+}
+
+impl Running {
+    pub fn pid(&self) -> libc::pid_t {
+        self.pid
+    }
+
+    /// CPU time the tool has used so far, all threads, to the nanosecond
+    /// (its process CPU-time clock; rusage only comes at the end).
+    pub fn cpu_used(&self) -> Option<Duration> {
+        let clock = clock_getcpuclockid(Pid::from_raw(self.pid)).ok()?;
+        clock_gettime(clock).ok().map(Duration::from)
+    }
+
+    /// SIGINT, as a user's Ctrl-C; SIGKILL if it does not exit in time.
+    pub fn stop(self) -> Exited {
+        signal(self.pid, libc::SIGINT);
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(exited) = reap(self.pid, libc::WNOHANG) {
+                return exited;
+            }
+            thread::sleep(POLL_INTERVAL);
+        }
+        signal(self.pid, libc::SIGKILL);
+        reap(self.pid, 0).expect("a killed child can be reaped")
+    }
+}
+
+impl Exited {
+    pub fn status_text(&self) -> String {
+        if libc::WIFEXITED(self.status) {
+            format!("exit {}", libc::WEXITSTATUS(self.status))
+        } else if libc::WIFSIGNALED(self.status) {
+            format!("killed by signal {}", libc::WTERMSIG(self.status))
+        } else {
+            format!("wait status {:#x}", self.status)
+        }
+    }
+}
+
+/// wait4 on our child: its exit and rusage once it has ended.
+fn reap(pid: libc::pid_t, options: libc::c_int) -> Option<Exited> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data; both out-pointers are valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let reaped = unsafe { libc::wait4(pid, &mut status, options, &mut usage) };
+    let seconds = |time: libc::timeval| {
+        Duration::new(time.tv_sec as u64, 0) + Duration::from_micros(time.tv_usec as u64)
+    };
+    (reaped == pid).then(|| Exited {
+        status,
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        peak_rss_kib: usage.ru_maxrss as u64,
+    })
+}
+
+fn signal(pid: libc::pid_t, signal: libc::c_int) {
+    // SAFETY: a plain syscall; the pid is our unreaped child.
+    unsafe { libc::kill(pid, signal) };
+}
+
+fn attach_fd_count(pid: libc::pid_t) -> usize {
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return 0;
+    };
+    fds.filter_map(Result::ok)
+        .filter(|fd| {
+            fs::read_link(fd.path())
+                .is_ok_and(|target| ATTACH_FD_TARGETS.iter().any(|t| target.as_os_str() == *t))
+        })
+        .count()
+}
