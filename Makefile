@@ -5,6 +5,7 @@
 #   make run          deps, build, then run execsnoop as root (ARGS="-x -T" passes flags)
 #   make test         deps, then the whole test suite as root
 #   make lint         cargo fmt --check and clippy with warnings as errors
+#   make bench        storm benchmark against no tool and upstream (BENCH_ARGS)
 #   make install      install the binaries into $(DESTDIR)$(PREFIX)/sbin, man
 #                     pages and bash/zsh/fish completions under $(PREFIX)/share
 #   make docs         generate those man pages and completions into target/share
@@ -17,7 +18,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: build deps run test lint docs static install clean
+.PHONY: build deps run test lint bench docs static install clean
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -142,6 +143,14 @@ else
 	      "(rerun as root for the full suite)" >&2
 	$(CARGO) test --release --no-fail-fast
 endif
+
+# Exec and connect storms with no tool, ours and a comparison tool (upstream's
+# from PATH or /usr/sbin, or COMPARE_EXECSNOOP / COMPARE_TCPCONNECT), in
+# alternating rounds; a table of medians. BENCH_ARGS="--rounds 3" or
+# "--soak 60" (a one-minute storm watching memory) go to the benchmark.
+BENCH_ARGS ?=
+bench: deps
+	$(AS_ROOT) $(CARGO) bench --bench storm -- $(BENCH_ARGS)
 
 # Both checks run, so one run shows every complaint; either fails the target.
 lint:

@@ -39,7 +39,7 @@ pub fn tools() -> [ToolManual; 2] {
             overhead: &[
                 "One tracepoint program runs per exec (three more per exec with -x), \
                  sending one record of the used size through a BPF ring buffer. User space \
-                 wakes at most once per 10 ms batch and writes each batch with one write(2). \
+                 wakes at most once per 50 ms batch and writes each batch with one write(2). \
                  Exec rates are rarely high enough for this to be measurable; see the \
                  project's README for benchmark figures.",
             ],
@@ -73,7 +73,7 @@ pub fn tools() -> [ToolManual; 2] {
             overhead: &[
                 "One small program runs per connect (two with kprobes), sending one \
                  fixed-size record, or only updating a counter in count mode. User space \
-                 wakes at most once per 10 ms batch. The per-connect cost is small next \
+                 wakes at most once per 50 ms batch. The per-connect cost is small next \
                  to the connect itself; see the project's README for benchmark figures.",
             ],
             caveats: &[

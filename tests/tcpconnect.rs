@@ -746,19 +746,28 @@ fn auto_attach_falls_back_to_the_tracepoint_here() {
         return;
     }
     let finished = check_traces_ipv4(tcpconnect_command(&["--attach", "auto", "-v"]));
-    let has_line = |prefix: &str| finished.stderr.iter().any(|line| line.starts_with(prefix));
+    let has_line = |prefix: &str, rest: &str| {
+        finished
+            .stderr
+            .iter()
+            .any(|line| line.starts_with(prefix) && line.contains(rest))
+    };
     assert!(
-        has_line("tcpconnect: fentry not usable: "),
+        has_line("tcpconnect: fentry (fexit/tcp_v4_connect", " not usable: "),
         "{:#?}",
         finished.stderr
     );
     assert!(
-        has_line("tcpconnect: kprobe not usable: "),
+        has_line("tcpconnect: kprobe (kprobe+kretprobe", " not usable: "),
         "{:#?}",
         finished.stderr
     );
+    // Here the BTF flavor of the tracepoint loads, so it is chosen.
     assert!(
-        has_line("tcpconnect: attached with tracepoint"),
+        has_line(
+            "tcpconnect: attached with tracepoint (tp_btf/inet_sock_set_state)",
+            ""
+        ),
         "{:#?}",
         finished.stderr
     );
@@ -921,4 +930,73 @@ fn btf_file_given_with_btf_is_used() {
         line.contains("--btf /etc/hostname: not a readable BTF file"),
         "{line}"
     );
+}
+
+/// Both flavors of the tracepoint way (BTF, and the classic one kept for
+/// kernels without BTF) give the same rows: addresses, the real source port,
+/// and an IPv4-mapped connect once, as IPv4.
+#[test]
+fn both_tracepoint_flavors_give_the_same_rows() {
+    if !require_root() {
+        return;
+    }
+    for (flavor, hook) in [
+        ("btf", "tp_btf/inet_sock_set_state"),
+        ("classic", "tracepoint/sock/inet_sock_set_state"),
+    ] {
+        let (listener_v4, port_v4) = listen(LOCALHOST_V4);
+        let (listener_v6, port_v6) = listen(LOCALHOST_V6);
+        let (mapped_listener, mapped_port) = listen(LOCALHOST_V4);
+        let mut command = tcpconnect_command(&["--attach", "tracepoint", "-s", "-v"]);
+        command.env("BPFTOOLS_TRACEPOINT", flavor);
+        let mut trace = Trace::start_command(command);
+
+        let sport_v4 = connect_and_accept(&listener_v4).to_string();
+        let sport_v6 = connect_and_accept(&listener_v6).to_string();
+        let mapped = SocketAddrV6::new(Ipv4Addr::LOCALHOST.to_ipv6_mapped(), mapped_port, 0, 0);
+        let _client = TcpStream::connect_timeout(&mapped.into(), TIMEOUT).expect("connect");
+        let (_server, mapped_peer) = mapped_listener.accept().expect("accept");
+
+        let (row, line) = trace.expect_row(|row| row.is_from(&test_pid(), port_v4));
+        assert_eq!(
+            (row.get("IP"), row.get("SPORT")),
+            ("4", sport_v4.as_str()),
+            "{flavor}: {line}"
+        );
+        assert_eq!(
+            (row.get("SADDR"), row.get("DADDR")),
+            ("127.0.0.1", "127.0.0.1"),
+            "{line}"
+        );
+        let (row, line) = trace.expect_row(|row| row.is_from(&test_pid(), port_v6));
+        assert_eq!(
+            (row.get("IP"), row.get("SPORT")),
+            ("6", sport_v6.as_str()),
+            "{flavor}: {line}"
+        );
+        assert_eq!(
+            (row.get("SADDR"), row.get("DADDR")),
+            ("::1", "::1"),
+            "{line}"
+        );
+        let (row, line) = trace.expect_row(|row| row.dport_is(mapped_port));
+        let mapped_sport = mapped_peer.port().to_string();
+        assert_eq!(
+            (row.get("IP"), row.get("SPORT")),
+            ("4", mapped_sport.as_str()),
+            "{flavor}: {line}"
+        );
+        assert_eq!(
+            trace.rows_matching(|row| row.dport_is(mapped_port)).len(),
+            1
+        );
+
+        let finished = trace.stop();
+        let attached = format!("tcpconnect: attached with tracepoint ({hook})");
+        assert!(
+            finished.stderr.contains(&attached),
+            "{flavor}: {:#?}",
+            finished.stderr
+        );
+    }
 }

@@ -195,12 +195,20 @@ struct sock_common {
 		};
 	};
 	unsigned short skc_family;
+	volatile unsigned char skc_state;
 	struct in6_addr skc_v6_daddr;
 	struct in6_addr skc_v6_rcv_saddr;
 };
 
 struct sock {
 	struct sock_common __sk_common;
+	/* A bitfield before Linux 5.6: read with BPF_CORE_READ_BITFIELD_PROBED. */
+	__u16 sk_protocol;
+};
+
+struct inet_sock {
+	struct sock sk;
+	__be16 inet_sport;
 };
 
 struct sockaddr;

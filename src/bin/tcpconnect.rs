@@ -44,22 +44,35 @@ fn run(cli: Cli) -> Result<()> {
 
     // One object storage per way tried: a failed attempt's object is dropped
     // while the next one opens.
-    let mut objects = [const { MaybeUninit::<OpenObject>::uninit() }; 3];
-    let candidates = AttachMethod::candidates(cli.attach);
+    let mut objects =
+        [const { MaybeUninit::<OpenObject>::uninit() }; AttachMethod::MOST_CANDIDATES];
+    // BPFTOOLS_TRACEPOINT=classic skips the BTF flavor (to test the fallback).
+    let classic_only = std::env::var_os("BPFTOOLS_TRACEPOINT").is_some_and(|v| v == "classic");
+    let candidates = AttachMethod::candidates(cli.attach)
+        .iter()
+        .filter(|method| !(classic_only && **method == AttachMethod::BtfTracepoint));
     let mut failures = Vec::new();
     let mut loaded = None;
-    for (method, object) in candidates.iter().zip(objects.iter_mut()) {
+    for (method, object) in candidates.zip(objects.iter_mut()) {
         match load_and_attach(&cli, channel, &pinned_filters, *method, object) {
             Ok(skel) => {
                 if cli.verbose {
-                    eprintln!("{TOOL}: attached with {}", method.name());
+                    eprintln!(
+                        "{TOOL}: attached with {} ({})",
+                        method.name(),
+                        method.hooks()
+                    );
                 }
                 loaded = Some(skel);
                 break;
             }
             Err(err) => {
                 if cli.verbose {
-                    eprintln!("{TOOL}: {} not usable: {err}", method.name());
+                    eprintln!(
+                        "{TOOL}: {} ({}) not usable: {err}",
+                        method.name(),
+                        method.hooks()
+                    );
                 }
                 failures.push((*method, err));
             }
@@ -180,23 +193,24 @@ fn load_and_attach<'obj>(
 
 /// One line: what was asked for, and why nothing could be used.
 fn no_way_to_attach(choice: AttachChoice, failures: &[(AttachMethod, Error)]) -> Error {
-    if let (
-        AttachChoice::Fentry | AttachChoice::Kprobe | AttachChoice::Tracepoint,
-        [(method, err)],
-    ) = (choice, failures)
-    {
-        return Error::new(format!(
+    match (choice, failures.last()) {
+        (
+            AttachChoice::Fentry | AttachChoice::Kprobe | AttachChoice::Tracepoint,
+            Some((method, err)),
+        ) => Error::new(format!(
             "--attach {}: this kernel does not provide {}: {err}; try --attach auto",
             method.name(),
             method.requirement()
-        ));
+        )),
+        _ => {
+            let reasons = failures
+                .iter()
+                .map(|(method, err)| format!("{}: {err}", method.hooks()))
+                .collect::<Vec<_>>()
+                .join("; ");
+            Error::new(format!(
+                "no way to trace connects works on this kernel ({reasons})"
+            ))
+        }
     }
-    let reasons = failures
-        .iter()
-        .map(|(method, err)| format!("{}: {err}", method.name()))
-        .collect::<Vec<_>>()
-        .join("; ");
-    Error::new(format!(
-        "no way to trace connects works on this kernel ({reasons})"
-    ))
 }

@@ -7,25 +7,48 @@ use super::skel::OpenTcpconnectProgs;
 pub enum AttachMethod {
     Fentry,
     Kprobe,
+    /// The tracepoint as a BTF tracepoint (tp_btf): handed the socket, no
+    /// trace record to fill, so every TCP state change costs less.
+    BtfTracepoint,
+    /// The classic tracepoint, for kernels without BTF (--btf) or tp_btf.
     Tracepoint,
 }
 
 impl AttachMethod {
+    /// The longest list `candidates` returns.
+    pub const MOST_CANDIDATES: usize = 4;
+
     /// What to try, in order, for the operator's --attach choice.
     pub fn candidates(choice: AttachChoice) -> &'static [AttachMethod] {
         match choice {
-            AttachChoice::Auto => &[Self::Fentry, Self::Kprobe, Self::Tracepoint],
+            AttachChoice::Auto => &[
+                Self::Fentry,
+                Self::Kprobe,
+                Self::BtfTracepoint,
+                Self::Tracepoint,
+            ],
             AttachChoice::Fentry => &[Self::Fentry],
             AttachChoice::Kprobe => &[Self::Kprobe],
-            AttachChoice::Tracepoint => &[Self::Tracepoint],
+            AttachChoice::Tracepoint => &[Self::BtfTracepoint, Self::Tracepoint],
         }
     }
 
+    /// The --attach value this way belongs to.
     pub fn name(self) -> &'static str {
         match self {
             Self::Fentry => "fentry",
             Self::Kprobe => "kprobe",
-            Self::Tracepoint => "tracepoint",
+            Self::BtfTracepoint | Self::Tracepoint => "tracepoint",
+        }
+    }
+
+    /// What exactly is hooked, for -v.
+    pub fn hooks(self) -> &'static str {
+        match self {
+            Self::Fentry => "fexit/tcp_v4_connect, fexit/tcp_v6_connect",
+            Self::Kprobe => "kprobe+kretprobe on tcp_v4_connect, tcp_v6_connect",
+            Self::BtfTracepoint => "tp_btf/inet_sock_set_state",
+            Self::Tracepoint => "tracepoint/sock/inet_sock_set_state",
         }
     }
 
@@ -37,15 +60,18 @@ impl AttachMethod {
                  not refused by the kernel's lockdown or sandbox)"
             }
             Self::Kprobe => "kprobes on tcp_v4_connect/tcp_v6_connect (CONFIG_KPROBES=y)",
-            Self::Tracepoint => "the sock:inet_sock_set_state tracepoint (Linux >= 4.16)",
+            Self::BtfTracepoint | Self::Tracepoint => {
+                "the sock:inet_sock_set_state tracepoint (Linux >= 4.16)"
+            }
         }
     }
 
-    /// Loads this way's programs and no others. The tracepoint way needs a
+    /// Loads this way's programs and no others. The tracepoint ways need a
     /// second tracepoint only when the source port is shown or counted.
     pub fn select_programs(self, progs: &mut OpenTcpconnectProgs<'_>, want_sport: bool) {
         let fentry = self == Self::Fentry;
         let kprobe = self == Self::Kprobe;
+        let btf_tracepoint = self == Self::BtfTracepoint;
         let tracepoint = self == Self::Tracepoint;
         progs.fexit_tcp_v4_connect.set_autoload(fentry);
         progs.fexit_tcp_v6_connect.set_autoload(fentry);
@@ -59,6 +85,12 @@ impl AttachMethod {
         progs
             .tracepoint_tcp_retransmit_skb
             .set_autoload(tracepoint && want_sport);
+        progs
+            .tp_btf_inet_sock_set_state
+            .set_autoload(btf_tracepoint);
+        progs
+            .tp_btf_tcp_retransmit_skb
+            .set_autoload(btf_tracepoint && want_sport);
     }
 }
 
