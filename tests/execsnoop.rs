@@ -734,7 +734,7 @@ fn lost_ring_buffer_events_are_counted_on_stderr() {
         .unwrap_or_else(PoisonError::into_inner);
     let mut tool = start(&["-u", &BURST_UID.to_string()]);
     let burst = unique_marker("burst");
-    // About 8 KiB of arguments per exec: the 2 MiB ring buffer holds ~250.
+    // About 8 KiB of arguments per exec: the 1 MiB ring buffer holds ~125.
     let big_arg = "x".repeat(8000);
 
     tool.signal(Signal::SIGSTOP);
