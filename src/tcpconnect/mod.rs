@@ -74,13 +74,11 @@ pub fn read_counts(map: &impl MapCore) -> Result<Vec<(connect_key, u64)>> {
         let value = map
             .lookup(&raw_key, MapFlags::ANY)
             .map_err(|err| Error::from_libbpf("reading the connect counts", &err))?;
-        let (Some(value), mut key) = (value, connect_key::default()) else {
-            continue; // removed while iterating: cannot happen, nothing deletes
-        };
         let count = value
-            .get(..8)
-            .and_then(|v| v.try_into().ok())
+            .as_deref()
+            .and_then(|value| value.get(..8)?.try_into().ok())
             .map(u64::from_ne_bytes);
+        let mut key = connect_key::default();
         if let (Ok(()), Some(count)) = (plain::copy_from_bytes(&mut key, &raw_key), count) {
             rows.push((key, count));
         }
