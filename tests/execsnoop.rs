@@ -927,6 +927,8 @@ fn missing_kernel_btf_is_one_clear_error() {
     let hide_btf = "mount -t tmpfs none /sys/kernel/btf || exit 98";
     let line = run_to_failure(in_private_mount_namespace(hide_btf, ""));
     assert!(line.contains("BTF"), "{line}");
+    // The way out is named: a BTF file for this kernel.
+    assert!(line.contains("--btf PATH"), "{line}");
 }
 
 #[test]

@@ -887,6 +887,23 @@ fn json_lines_carry_every_field() {
         event["timestamp_ns"].as_u64().is_some_and(|ns| ns > 0),
         "{line}"
     );
+
+    // A thread named with a quote, a newline and a byte that is not UTF-8:
+    // the comm comes out escaped, replaced, and exact in comm_base64.
+    let (listener, port) = listen(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    std::thread::spawn(move || {
+        let name = b"q\"n\n\xff\0";
+        // SAFETY: PR_SET_NAME reads a NUL-terminated name of at most 16 bytes.
+        unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) };
+        connect_and_accept(&listener);
+    })
+    .join()
+    .expect("the connecting thread");
+    let line = tool.expect_line(|line| line.contains(&format!("\"dport\":{port},")), TIMEOUT);
+    let event: serde_json::Value = serde_json::from_str(&line).expect("each line is JSON");
+    assert_eq!(event["comm"], "q\"n\n\u{fffd}", "{line}");
+    assert_eq!(event["comm_base64"], "cSJuCv8=", "{line}");
+
     let finished = tool.stop_with(Signal::SIGINT);
     assert!(finished.status.success());
 }
