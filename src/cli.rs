@@ -2,11 +2,39 @@
 //! parsers for flags they have in common.
 
 use std::path::PathBuf;
-use std::process::exit;
+use std::process::{exit, ExitCode};
 
 use clap::error::ErrorKind;
-use clap::Parser;
+use clap::{Args, Parser};
 use nix::unistd::User;
+
+use crate::error::Result as ToolResult;
+
+/// Flags every tool has, after its own.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Print one JSON object per event per line (JSON Lines) instead of columns
+    #[arg(long)]
+    pub json: bool,
+    /// Kernel type information (BTF) file to use instead of /sys/kernel/btf/vmlinux
+    #[arg(long, value_name = "PATH")]
+    pub btf: Option<PathBuf>,
+    /// Verbose debug output (libbpf's log, and how the tool attached, on stderr)
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+/// A tool's whole `main`: parse the flags, run, and turn an error into one
+/// line on stderr and exit status 1.
+pub fn tool_main<C: Parser>(tool: &str, run: impl FnOnce(C) -> ToolResult<()>) -> ExitCode {
+    match run(parse_or_exit(tool)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{tool}: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// Parses the command line. `--help` prints help and exits 0; any mistake is
 /// one line on stderr and exit status 2.

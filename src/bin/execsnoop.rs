@@ -3,7 +3,7 @@
 use std::mem::MaybeUninit;
 use std::process::ExitCode;
 
-use bpftools::cli::parse_or_exit;
+use bpftools::cli::tool_main;
 use bpftools::error::{Error, Result};
 use bpftools::execsnoop::cli::Cli;
 use bpftools::execsnoop::filter::EventFilter;
@@ -11,43 +11,31 @@ use bpftools::execsnoop::format::{Columns, ExecFormatter, JsonFormatter, TextFor
 use bpftools::execsnoop::skel::ExecsnoopSkelBuilder;
 use bpftools::execsnoop::ExecPrinter;
 use bpftools::output::clock::monotonic_ns;
-use bpftools::runtime::event_loop::{run_event_loop, EventMaps};
+use bpftools::runtime::event_loop::run_event_loop;
 use bpftools::runtime::loader::{
-    configure_common_maps, open_cgroup_dir, set_cgroup_slot, set_libbpf_logging, CommonOpenMaps,
-    EventChannel, PinnedFilterMaps,
+    configure_common_maps, open_cgroup_dir, set_cgroup_slot, use_btf_file, EventChannel,
+    PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
+use bpftools::{common_open_maps, event_maps};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 
 const TOOL: &str = "execsnoop";
 
 fn main() -> ExitCode {
-    let cli: Cli = parse_or_exit(TOOL);
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("{TOOL}: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    tool_main(TOOL, run)
 }
 
 fn run(cli: Cli) -> Result<()> {
     let start_ns = monotonic_ns();
-    set_libbpf_logging(cli.verbose);
-    system::prepare(TOOL, cli.btf.as_deref())?;
+    system::prepare(TOOL, &cli.common)?;
     let cgroup_dir = cli.cgroup.as_deref().map(open_cgroup_dir).transpose()?;
     let pinned_filters = PinnedFilterMaps::open(&cli.pinned_filters())?;
     let channel = EventChannel::detect();
 
     let mut object = MaybeUninit::uninit();
     let mut builder = ExecsnoopSkelBuilder::default();
-    if let Some(btf) = &cli.btf {
-        builder
-            .object_builder_mut()
-            .btf_custom_path(btf)
-            .map_err(|err| Error::from_libbpf("--btf", &err))?;
-    }
+    use_btf_file(builder.object_builder_mut(), cli.common.btf.as_deref())?;
     let mut open_skel = builder
         .open(&mut object)
         .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
@@ -80,17 +68,7 @@ fn run(cli: Cli) -> Result<()> {
         prog.set_autoload(cli.fails);
     }
 
-    let maps = &mut open_skel.maps;
-    configure_common_maps(
-        CommonOpenMaps {
-            events_ringbuf: &mut maps.events_ringbuf,
-            events_perfbuf: &mut maps.events_perfbuf,
-            cgroup_filter: &mut maps.cgroup_filter,
-            mntns_filter: &mut maps.mntns_filter,
-        },
-        channel,
-        &pinned_filters,
-    )?;
+    configure_common_maps(common_open_maps!(open_skel.maps), channel, &pinned_filters)?;
 
     let mut skel = open_skel
         .load()
@@ -112,7 +90,7 @@ fn run(cli: Cli) -> Result<()> {
         quote: cli.quote,
         max_args: cli.max_args,
     };
-    let formatter: Box<dyn ExecFormatter> = if cli.json {
+    let formatter: Box<dyn ExecFormatter> = if cli.common.json {
         Box::new(JsonFormatter::new(cli.max_args))
     } else {
         Box::new(TextFormatter::new(columns, start_ns))
@@ -123,13 +101,5 @@ fn run(cli: Cli) -> Result<()> {
     };
     let mut printer = ExecPrinter::new(filter, formatter);
 
-    run_event_loop(
-        channel,
-        EventMaps {
-            events_ringbuf: &skel.maps.events_ringbuf,
-            events_perfbuf: &skel.maps.events_perfbuf,
-            lost_events: &skel.maps.lost_events,
-        },
-        &mut printer,
-    )
+    run_event_loop(channel, event_maps!(skel.maps), &mut printer)
 }

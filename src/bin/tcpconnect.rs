@@ -4,11 +4,11 @@
 use std::mem::MaybeUninit;
 use std::process::ExitCode;
 
-use bpftools::cli::parse_or_exit;
+use bpftools::cli::tool_main;
 use bpftools::error::{Error, Result};
-use bpftools::runtime::event_loop::{run_event_loop, EventMaps};
+use bpftools::runtime::event_loop::run_event_loop;
 use bpftools::runtime::loader::{
-    configure_common_maps, set_libbpf_logging, CommonOpenMaps, EventChannel, PinnedFilterMaps,
+    configure_common_maps, use_btf_file, EventChannel, PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
 use bpftools::tcpconnect::attach::AttachMethod;
@@ -18,6 +18,7 @@ use bpftools::tcpconnect::format::{
 };
 use bpftools::tcpconnect::skel::{TcpconnectSkel, TcpconnectSkelBuilder};
 use bpftools::tcpconnect::{read_counts, ConnectPrinter};
+use bpftools::{common_open_maps, event_maps};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::OpenObject;
 
@@ -26,19 +27,11 @@ const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 
 fn main() -> ExitCode {
-    let cli: Cli = parse_or_exit(TOOL);
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("{TOOL}: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    tool_main(TOOL, run)
 }
 
 fn run(cli: Cli) -> Result<()> {
-    set_libbpf_logging(cli.verbose);
-    system::prepare(TOOL, cli.btf.as_deref())?;
+    system::prepare(TOOL, &cli.common)?;
     let channel = EventChannel::detect();
     let pinned_filters = PinnedFilterMaps::open(&cli.pinned_filters())?;
 
@@ -56,7 +49,7 @@ fn run(cli: Cli) -> Result<()> {
     for (method, object) in candidates.zip(objects.iter_mut()) {
         match load_and_attach(&cli, channel, &pinned_filters, *method, object) {
             Ok(skel) => {
-                if cli.verbose {
+                if cli.common.verbose {
                     eprintln!(
                         "{TOOL}: attached with {} ({})",
                         method.name(),
@@ -67,7 +60,7 @@ fn run(cli: Cli) -> Result<()> {
                 break;
             }
             Err(err) => {
-                if cli.verbose {
+                if cli.common.verbose {
                     eprintln!(
                         "{TOOL}: {} ({}) not usable: {err}",
                         method.name(),
@@ -83,7 +76,7 @@ fn run(cli: Cli) -> Result<()> {
     };
     signals::install_stop_handler()?;
 
-    let formatter: Box<dyn ConnectFormatter> = if cli.json {
+    let formatter: Box<dyn ConnectFormatter> = if cli.common.json {
         Box::new(JsonFormatter::new())
     } else {
         Box::new(TraceFormatter::new(Columns {
@@ -95,19 +88,11 @@ fn run(cli: Cli) -> Result<()> {
     };
     let mut printer = ConnectPrinter::new(formatter, !cli.count);
 
-    run_event_loop(
-        channel,
-        EventMaps {
-            events_ringbuf: &skel.maps.events_ringbuf,
-            events_perfbuf: &skel.maps.events_perfbuf,
-            lost_events: &skel.maps.lost_events,
-        },
-        &mut printer,
-    )?;
+    run_event_loop(channel, event_maps!(skel.maps), &mut printer)?;
 
     if cli.count {
         let rows = read_counts(&skel.maps.connect_counts)?;
-        if cli.json {
+        if cli.common.json {
             write_count_json(printer.output.buffer(), rows, cli.source_port);
         } else {
             write_count_table(printer.output.buffer(), rows, cli.source_port);
@@ -125,12 +110,7 @@ fn load_and_attach<'obj>(
     object: &'obj mut MaybeUninit<OpenObject>,
 ) -> Result<TcpconnectSkel<'obj>> {
     let mut builder = TcpconnectSkelBuilder::default();
-    if let Some(btf) = &cli.btf {
-        builder
-            .object_builder_mut()
-            .btf_custom_path(btf)
-            .map_err(|err| Error::from_libbpf("--btf", &err))?;
-    }
+    use_btf_file(builder.object_builder_mut(), cli.common.btf.as_deref())?;
     let mut open_skel = builder
         .open(object)
         .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
@@ -140,7 +120,7 @@ fn load_and_attach<'obj>(
     let want_sport = if cli.count {
         cli.source_port
     } else {
-        cli.source_port || cli.lport || cli.json
+        cli.source_port || cli.lport || cli.common.json
     };
     let rodata = open_skel
         .maps
@@ -170,17 +150,7 @@ fn load_and_attach<'obj>(
     }
 
     method.select_programs(&mut open_skel.progs, want_sport);
-    let maps = &mut open_skel.maps;
-    configure_common_maps(
-        CommonOpenMaps {
-            events_ringbuf: &mut maps.events_ringbuf,
-            events_perfbuf: &mut maps.events_perfbuf,
-            cgroup_filter: &mut maps.cgroup_filter,
-            mntns_filter: &mut maps.mntns_filter,
-        },
-        channel,
-        pinned_filters,
-    )?;
+    configure_common_maps(common_open_maps!(open_skel.maps), channel, pinned_filters)?;
 
     let mut skel = open_skel
         .load()

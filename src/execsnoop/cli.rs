@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use regex::bytes::Regex;
 
-use crate::cli::{parse_pid, parse_uid, PinnedFilters};
+use crate::cli::{parse_pid, parse_uid, CommonArgs, PinnedFilters};
 
 const MAX_ARGS_LIMIT: usize = 60;
 
@@ -75,15 +75,8 @@ pub struct Cli {
     /// Trace mount namespaces whose ids are keys of this pinned BPF hash map only
     #[arg(long, value_name = "PATH")]
     pub mntnsmap: Option<PathBuf>,
-    /// Print one JSON object per event per line (JSON Lines) instead of columns
-    #[arg(long)]
-    pub json: bool,
-    /// Kernel type information (BTF) file to use instead of /sys/kernel/btf/vmlinux
-    #[arg(long, value_name = "PATH")]
-    pub btf: Option<PathBuf>,
-    /// Verbose debug output (libbpf's log on stderr)
-    #[arg(short = 'v', long)]
-    pub verbose: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 impl Cli {
@@ -150,7 +143,7 @@ mod tests {
         ])
         .unwrap();
         assert!(cli.time && cli.timestamp && cli.fails && cli.quote && cli.print_uid);
-        assert!(cli.print_cpu && cli.print_pcomm && cli.verbose);
+        assert!(cli.print_cpu && cli.print_pcomm && cli.common.verbose);
         assert_eq!(cli.uid, Some(0));
         assert_eq!(cli.max_args, 60);
         assert_eq!(cli.ppid, Some(1));

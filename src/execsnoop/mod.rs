@@ -48,11 +48,7 @@ impl ExecPrinter {
 
 impl EventHandler for ExecPrinter {
     fn ready(&mut self) -> Result<Flow> {
-        if self.output.buffer().is_empty() {
-            // No header (JSON): stdout carries only events, stderr says we started.
-            eprintln!("Tracing exec()s... Hit Ctrl-C to end.");
-        }
-        Ok(self.output.flush()?)
+        Ok(self.output.announce_start("exec()s")?)
     }
 
     fn handle_event(&mut self, data: &[u8]) -> Flow {

@@ -34,6 +34,16 @@ impl Output {
         &mut self.pending
     }
 
+    /// Tracing has begun: writes the header waiting in the buffer or, for
+    /// output without one (JSON Lines, a table at the end), says so on stderr
+    /// so that stdout carries only data.
+    pub fn announce_start(&mut self, traced: &str) -> io::Result<Flow> {
+        if self.pending.is_empty() {
+            eprintln!("Tracing {traced}... Hit Ctrl-C to end.");
+        }
+        self.flush()
+    }
+
     /// Writes what is pending. A reader that went away (`| head`) ends the
     /// tool quietly; any other write error is reported.
     pub fn flush(&mut self) -> io::Result<Flow> {

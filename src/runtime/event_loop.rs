@@ -43,6 +43,18 @@ pub struct EventMaps<'a, 'obj> {
     pub lost_events: &'a MapMut<'obj>,
 }
 
+/// The `EventMaps` of a loaded skeleton's `maps` (same names in every tool).
+#[macro_export]
+macro_rules! event_maps {
+    ($maps:expr) => {
+        $crate::runtime::event_loop::EventMaps {
+            events_ringbuf: &$maps.events_ringbuf,
+            events_perfbuf: &$maps.events_perfbuf,
+            lost_events: &$maps.lost_events,
+        }
+    };
+}
+
 /// Opens the channel, tells the handler it is ready, then runs until
 /// SIGINT/SIGTERM/SIGHUP or until the handler says stop. (A perf buffer drops
 /// what is sent before it is open, so readiness is announced only then.)

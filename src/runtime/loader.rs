@@ -4,7 +4,7 @@
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 
-use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, OpenMapMut, PrintLevel};
+use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, ObjectBuilder, OpenMapMut, PrintLevel};
 
 use crate::cli::PinnedFilters;
 use crate::error::{Error, Result};
@@ -18,6 +18,16 @@ fn print_libbpf_message(_level: PrintLevel, message: String) {
 pub fn set_libbpf_logging(verbose: bool) {
     let callback = verbose.then_some((PrintLevel::Debug, print_libbpf_message as _));
     libbpf_rs::set_print(callback);
+}
+
+/// Makes libbpf relocate against `btf` (--btf) instead of the kernel's BTF.
+pub fn use_btf_file(builder: &mut ObjectBuilder, btf: Option<&Path>) -> Result<()> {
+    if let Some(btf) = btf {
+        builder
+            .btf_custom_path(btf)
+            .map_err(|err| Error::from_libbpf("--btf", &err))?;
+    }
+    Ok(())
 }
 
 /// How events travel from the kernel: a BPF ring buffer (Linux >= 5.8, one
@@ -59,6 +69,20 @@ pub struct CommonOpenMaps<'a, 'obj> {
     pub events_perfbuf: &'a mut OpenMapMut<'obj>,
     pub cgroup_filter: &'a mut OpenMapMut<'obj>,
     pub mntns_filter: &'a mut OpenMapMut<'obj>,
+}
+
+/// The `CommonOpenMaps` of an opened skeleton's `maps`: every tool's
+/// skeleton has these maps under the same names.
+#[macro_export]
+macro_rules! common_open_maps {
+    ($maps:expr) => {
+        $crate::runtime::loader::CommonOpenMaps {
+            events_ringbuf: &mut $maps.events_ringbuf,
+            events_perfbuf: &mut $maps.events_perfbuf,
+            cgroup_filter: &mut $maps.cgroup_filter,
+            mntns_filter: &mut $maps.mntns_filter,
+        }
+    };
 }
 
 /// The operator's pinned filter maps, opened and checked once, before any

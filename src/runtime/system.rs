@@ -7,7 +7,9 @@ use std::path::Path;
 use nix::mount::{mount, MsFlags};
 use nix::sys::resource::{setrlimit, Resource, RLIM_INFINITY};
 
+use crate::cli::CommonArgs;
 use crate::error::{Error, Result};
+use crate::runtime::loader::set_libbpf_logging;
 
 const KERNEL_BTF: &str = "/sys/kernel/btf/vmlinux";
 const TRACEFS: &str = "/sys/kernel/tracing";
@@ -107,9 +109,10 @@ pub fn raise_memlock_limit() {
 }
 
 /// Everything a tool checks and sets up before it opens its BPF object.
-pub fn prepare(tool: &str, custom_btf: Option<&Path>) -> Result<()> {
+pub fn prepare(tool: &str, common: &CommonArgs) -> Result<()> {
+    set_libbpf_logging(common.verbose);
     check_privileges(tool)?;
-    check_btf(custom_btf)?;
+    check_btf(common.btf.as_deref())?;
     ensure_tracefs()?;
     raise_memlock_limit();
     Ok(())

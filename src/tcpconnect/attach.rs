@@ -105,6 +105,7 @@ mod tests {
             [
                 AttachMethod::Fentry,
                 AttachMethod::Kprobe,
+                AttachMethod::BtfTracepoint,
                 AttachMethod::Tracepoint
             ]
         );
@@ -112,5 +113,18 @@ mod tests {
             AttachMethod::candidates(AttachChoice::Kprobe),
             [AttachMethod::Kprobe]
         );
+        // The BTF flavor first: the kernel fills no trace record for it.
+        assert_eq!(
+            AttachMethod::candidates(AttachChoice::Tracepoint),
+            [AttachMethod::BtfTracepoint, AttachMethod::Tracepoint]
+        );
+        let most = [
+            AttachChoice::Auto,
+            AttachChoice::Fentry,
+            AttachChoice::Kprobe,
+            AttachChoice::Tracepoint,
+        ]
+        .map(|choice| AttachMethod::candidates(choice).len());
+        assert_eq!(most.into_iter().max(), Some(AttachMethod::MOST_CANDIDATES));
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-use crate::cli::{parse_pid, parse_uid, PinnedFilters};
+use crate::cli::{parse_pid, parse_uid, CommonArgs, PinnedFilters};
 
 /// Destination ports -P accepts at most (as upstream).
 pub const MAX_PORTS: usize = 64;
@@ -82,15 +82,8 @@ pub struct Cli {
     /// How to hook connects
     #[arg(long, value_enum, default_value_t = AttachChoice::Auto)]
     pub attach: AttachChoice,
-    /// Print one JSON object per event per line (JSON Lines) instead of columns
-    #[arg(long)]
-    pub json: bool,
-    /// Kernel type information (BTF) file to use instead of /sys/kernel/btf/vmlinux
-    #[arg(long, value_name = "PATH")]
-    pub btf: Option<PathBuf>,
-    /// Verbose debug output (libbpf's log and the attach choice on stderr)
-    #[arg(short = 'v', long)]
-    pub verbose: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 impl Cli {
@@ -170,7 +163,7 @@ mod tests {
         assert_eq!(cli.uid, Some(0));
         assert_eq!(cli.ports, Some(PortList(vec![80, 443])));
         assert_eq!(cli.attach, AttachChoice::Tracepoint);
-        assert!(cli.ipv4 && cli.lport && cli.count && cli.source_port && cli.verbose);
+        assert!(cli.ipv4 && cli.lport && cli.count && cli.source_port && cli.common.verbose);
         assert_eq!(cli.pinned_filters().cgroupmap, Some(PathBuf::from("/a")));
     }
 

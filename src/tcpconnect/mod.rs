@@ -46,12 +46,7 @@ impl ConnectPrinter {
 
 impl EventHandler for ConnectPrinter {
     fn ready(&mut self) -> Result<Flow> {
-        if self.output.buffer().is_empty() {
-            // No header (JSON, count mode): stdout carries only data, stderr
-            // says we started.
-            eprintln!("Tracing connects... Hit Ctrl-C to end.");
-        }
-        Ok(self.output.flush()?)
+        Ok(self.output.announce_start("connects")?)
     }
 
     fn handle_event(&mut self, data: &[u8]) -> Flow {
