@@ -13,7 +13,7 @@ use std::os::unix::fs::{symlink, MetadataExt};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::ptr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -190,19 +190,25 @@ fn default_row_has_comm_pid_ppid_ret_and_args() {
     check_default_row(execsnoop_command(&[]), BPF_MAP_TYPE_RINGBUF);
 }
 
-/// Held while the lost-events test floods every tracer on the host with big
-/// execs: the per-CPU perf buffers of a tool running meanwhile (256 KiB each)
-/// would overflow too, and lose the rows its test waits for.
-static BIG_EXEC_BURST: Mutex<()> = Mutex::new(());
+/// Written while the lost-events test floods every tracer on the host with
+/// big execs; read by the tests whose tool must not lose anything meanwhile
+/// (a perf buffer of 256 KiB per CPU, or a tool whose stderr must stay empty,
+/// could overflow if starved of CPU during the flood).
+static BIG_EXEC_BURST: RwLock<()> = RwLock::new(());
+
+/// Keeps the flood out while a test that needs a quiet host runs.
+fn without_exec_burst() -> RwLockReadGuard<'static, ()> {
+    BIG_EXEC_BURST
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+}
 
 #[test]
 fn perf_buffer_channel_prints_the_same_rows() {
     if !require_root() {
         return;
     }
-    let _no_burst = BIG_EXEC_BURST
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let _no_burst = without_exec_burst();
     let mut command = execsnoop_command(&[]);
     command.env("BPFTOOLS_EVENT_CHANNEL", "perf");
     check_default_row(command, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
@@ -730,7 +736,7 @@ fn lost_ring_buffer_events_are_counted_on_stderr() {
     const BURST_UID: u32 = 4322;
     const BURST_EXECS: usize = 600;
     let _burst = BIG_EXEC_BURST
-        .lock()
+        .write()
         .unwrap_or_else(PoisonError::into_inner);
     let mut tool = start(&["-u", &BURST_UID.to_string()]);
     let burst = unique_marker("burst");
@@ -845,6 +851,7 @@ fn tracefs_that_cannot_be_mounted_is_one_clear_error() {
 
 /// A row caused just before `signal` is printed, and the tool exits 0.
 fn check_clean_stop(signal: Signal) {
+    let _no_burst = without_exec_burst();
     let tool = start(&[]);
     let marker = unique_marker("last-row");
     let pid = exec_true(&[&marker]);
@@ -884,6 +891,7 @@ fn closed_stdout_ends_quietly() {
     if !require_root() {
         return;
     }
+    let _no_burst = without_exec_burst();
     let mut tool = start(&[]);
     tool.close_stdout();
     let deadline = Instant::now() + TIMEOUT;
