@@ -9,7 +9,7 @@ use std::fmt::Display;
 use std::fs::{self, File};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{symlink, MetadataExt};
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::ptr;
@@ -812,25 +812,61 @@ fn in_private_mount_namespace(setup: &str, wrapper: &str) -> Command {
     command
 }
 
-#[test]
-fn missing_tracefs_is_mounted() {
-    if !require_root() {
-        return;
-    }
-    let mut tool = start_command(in_private_mount_namespace(UNMOUNT_TRACEFS, ""));
-    let mounts = fs::read_to_string(format!("/proc/{}/mounts", tool.pid())).expect("mounts");
-    let tracefs = mounts
-        .lines()
-        .find(|line| line.contains(" /sys/kernel/tracing tracefs "));
-    assert!(
-        tracefs.is_some(),
-        "execsnoop did not mount tracefs:\n{mounts}"
-    );
-
+/// The tool's row for an exec it traces from inside `command`'s namespace.
+fn check_traces(command: Command) -> Tool {
+    let mut tool = start_command(command);
     let marker = unique_marker("tracefs");
     let pid = exec_true(&[&marker]);
     let line = tool.expect_line(mentions(&marker), TIMEOUT);
-    assert_eq!(line, true_row(pid, &marker));
+    assert!(
+        line.ends_with(&format!("/bin/true {marker} ")),
+        "{line} (pid {pid})"
+    );
+    tool
+}
+
+fn tracefs_mounted_in(pid: u32) -> bool {
+    let mounts = fs::read_to_string(format!("/proc/{pid}/mounts")).expect("mounts");
+    mounts
+        .lines()
+        .any(|line| line.contains(" /sys/kernel/tracing tracefs "))
+}
+
+#[test]
+fn tracefs_is_not_needed_by_default() {
+    if !require_root() {
+        return;
+    }
+    // The BTF tracepoint is attached without tracefs, and none is mounted.
+    let tool = check_traces(in_private_mount_namespace(UNMOUNT_TRACEFS, ""));
+    assert!(
+        !tracefs_mounted_in(tool.pid()),
+        "execsnoop mounted tracefs it did not need"
+    );
+}
+
+#[test]
+fn missing_tracefs_is_mounted_when_needed() {
+    if !require_root() {
+        return;
+    }
+    // -x needs the syscall tracepoints, which are found through tracefs.
+    let mut command = in_private_mount_namespace(UNMOUNT_TRACEFS, "");
+    command.arg("-x");
+    let tool = check_traces(command);
+    assert!(
+        tracefs_mounted_in(tool.pid()),
+        "execsnoop did not mount tracefs"
+    );
+
+    // So does the classic tracepoint, the fallback without kernel BTF.
+    let mut command = in_private_mount_namespace(UNMOUNT_TRACEFS, "");
+    command.env("BPFTOOLS_TRACEPOINT", "classic");
+    let tool = check_traces(command);
+    assert!(
+        tracefs_mounted_in(tool.pid()),
+        "execsnoop did not mount tracefs"
+    );
 }
 
 #[test]
@@ -840,13 +876,51 @@ fn tracefs_that_cannot_be_mounted_is_one_clear_error() {
     }
     // CAP_BPF and CAP_PERFMON are enough to trace, but not to mount.
     let no_sys_admin = "setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin";
-    let command = in_private_mount_namespace(UNMOUNT_TRACEFS, no_sys_admin);
+    let mut command = in_private_mount_namespace(UNMOUNT_TRACEFS, no_sys_admin);
+    command.arg("-x");
     let finished = Tool::spawn(command).wait_for_exit(TIMEOUT);
     let line = assert_one_error_line(&finished);
     assert!(
         line.contains("tracefs") && line.contains("mount -t tracefs"),
         "{line}"
     );
+}
+
+/// Scripts: the kernel runs the interpreter with its own argv (interpreter,
+/// its argument, script, arguments); the row shows what the caller ran.
+#[test]
+fn script_execs_show_the_callers_arguments() {
+    if !require_root() {
+        return;
+    }
+    let dir = TempDir::new("scripts");
+    let plain = dir.path().join("plain.sh");
+    let via_env = dir.path().join("via-env.sh");
+    fs::write(&plain, "#!/bin/sh\nexit 0\n").expect("write a script");
+    fs::write(&via_env, "#!/usr/bin/env sh\nexit 0\n").expect("write a script");
+    for script in [&plain, &via_env] {
+        fs::set_permissions(script, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let mut tool = start(&[]);
+    for script in [&plain, &via_env] {
+        let marker = unique_marker("script");
+        let (pid, status) = run(Command::new(script).args([&marker, "second"]));
+        assert!(status.success());
+        let path = path_arg(script);
+        let name = script.file_name().and_then(|n| n.to_str()).expect("a name");
+        let expected = row(
+            name,
+            pid,
+            test_pid(),
+            0,
+            &format!("{path} {marker} second "),
+        );
+        let line = tool.expect_line(
+            |line| line.starts_with(name) && line.contains(&marker),
+            TIMEOUT,
+        );
+        assert_eq!(line, expected);
+    }
 }
 
 /// A row caused just before `signal` is printed, and the tool exits 0.

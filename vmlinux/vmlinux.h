@@ -163,6 +163,11 @@ struct mm_struct {
 	unsigned long arg_end;
 };
 
+struct linux_binprm {
+	const char *filename;
+	const char *interp;
+};
+
 struct task_struct {
 	pid_t pid;
 	pid_t tgid;

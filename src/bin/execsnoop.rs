@@ -1,5 +1,6 @@
 //! execsnoop: trace exec() syscalls. A drop-in for libbpf-tools execsnoop.
 
+use std::fs::File;
 use std::mem::MaybeUninit;
 use std::process::ExitCode;
 
@@ -8,17 +9,18 @@ use bpftools::error::{Error, Result};
 use bpftools::execsnoop::cli::Cli;
 use bpftools::execsnoop::filter::EventFilter;
 use bpftools::execsnoop::format::{Columns, ExecFormatter, JsonFormatter, TextFormatter};
-use bpftools::execsnoop::skel::ExecsnoopSkelBuilder;
-use bpftools::execsnoop::ExecPrinter;
+use bpftools::execsnoop::skel::{ExecsnoopSkel, ExecsnoopSkelBuilder};
+use bpftools::execsnoop::{ExecHook, ExecPrinter};
 use bpftools::output::clock::monotonic_ns;
 use bpftools::runtime::event_loop::run_event_loop;
 use bpftools::runtime::loader::{
-    configure_common_maps, open_cgroup_dir, set_cgroup_slot, use_btf_file, EventChannel,
-    PinnedFilterMaps,
+    btf_tracepoints_allowed, configure_common_maps, first_that_works, open_cgroup_dir,
+    set_cgroup_slot, use_btf_file, EventChannel, PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
 use bpftools::{common_open_maps, event_maps};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::OpenObject;
 
 const TOOL: &str = "execsnoop";
 
@@ -29,56 +31,43 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let start_ns = monotonic_ns();
     system::prepare(TOOL, &cli.common)?;
+    if cli.fails {
+        // Failed execs come from the syscall tracepoints, found through tracefs.
+        system::ensure_tracefs()?;
+    }
     let cgroup_dir = cli.cgroup.as_deref().map(open_cgroup_dir).transpose()?;
     let pinned_filters = PinnedFilterMaps::open(&cli.pinned_filters())?;
     let channel = EventChannel::detect();
 
-    let mut object = MaybeUninit::uninit();
-    let mut builder = ExecsnoopSkelBuilder::default();
-    use_btf_file(builder.object_builder_mut(), cli.common.btf.as_deref())?;
-    let mut open_skel = builder
-        .open(&mut object)
-        .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
-
-    let rodata = open_skel
-        .maps
-        .rodata_data
-        .as_deref_mut()
-        .ok_or_else(|| Error::new("the BPF object has no read-only data section"))?;
-    rodata.use_ringbuf = channel.is_ring_buffer();
-    rodata.filter_by_cgroupmap = cli.cgroupmap.is_some();
-    rodata.filter_by_mntnsmap = cli.mntnsmap.is_some();
-    rodata.filter_by_cgroup = cgroup_dir.is_some();
-    rodata.report_failed = cli.fails;
-    if let Some(uid) = cli.uid {
-        rodata.filter_uid = uid;
+    let hooks = [ExecHook::BtfTracepoint, ExecHook::Tracepoint]
+        .into_iter()
+        .filter(|hook| *hook != ExecHook::BtfTracepoint || btf_tracepoints_allowed());
+    let mut objects = [const { MaybeUninit::<OpenObject>::uninit() }; 2];
+    let (loaded, failures) = first_that_works(hooks, &mut objects, |hook, object| {
+        load_and_attach(
+            &cli,
+            channel,
+            &pinned_filters,
+            cgroup_dir.as_ref(),
+            hook,
+            object,
+        )
+    });
+    for (hook, err) in &failures {
+        if cli.common.verbose {
+            eprintln!("{TOOL}: {} not usable: {err}", hook.name());
+        }
     }
-    if let Some(ppid) = cli.ppid {
-        rodata.filter_ppid = ppid;
+    let Some((hook, skel)) = loaded else {
+        let reasons = failures
+            .iter()
+            .map(|(hook, err)| format!("{}: {err}", hook.name()));
+        let reasons = reasons.collect::<Vec<_>>().join("; ");
+        return Err(Error::new(format!("cannot trace execs here ({reasons})")));
+    };
+    if cli.common.verbose {
+        eprintln!("{TOOL}: attached with {}", hook.name());
     }
-
-    // Successful execs need one tracepoint; the syscall ones only serve -x.
-    let progs = &mut open_skel.progs;
-    for prog in [
-        &mut progs.handle_execve_enter,
-        &mut progs.handle_execveat_enter,
-        &mut progs.handle_execve_exit,
-        &mut progs.handle_execveat_exit,
-    ] {
-        prog.set_autoload(cli.fails);
-    }
-
-    configure_common_maps(common_open_maps!(open_skel.maps), channel, &pinned_filters)?;
-
-    let mut skel = open_skel
-        .load()
-        .map_err(|err| Error::from_libbpf("loading the BPF programs", &err))?;
-    if let (Some(dir), Some(path)) = (&cgroup_dir, &cli.cgroup) {
-        set_cgroup_slot(&skel.maps.cgroup_dir, dir, path)?;
-    }
-    pinned_filters.install(&skel.maps.cgroup_filter, &skel.maps.mntns_filter)?;
-    skel.attach()
-        .map_err(|err| Error::from_libbpf("attaching the BPF programs", &err))?;
     signals::install_stop_handler()?;
 
     let columns = Columns {
@@ -102,4 +91,67 @@ fn run(cli: Cli) -> Result<()> {
     let mut printer = ExecPrinter::new(filter, formatter);
 
     run_event_loop(channel, event_maps!(skel.maps), &mut printer)
+}
+
+fn load_and_attach<'obj>(
+    cli: &Cli,
+    channel: EventChannel,
+    pinned_filters: &PinnedFilterMaps,
+    cgroup_dir: Option<&File>,
+    hook: ExecHook,
+    object: &'obj mut MaybeUninit<OpenObject>,
+) -> Result<ExecsnoopSkel<'obj>> {
+    if hook == ExecHook::Tracepoint {
+        system::ensure_tracefs()?;
+    }
+    let mut builder = ExecsnoopSkelBuilder::default();
+    use_btf_file(builder.object_builder_mut(), cli.common.btf.as_deref())?;
+    let mut open_skel = builder
+        .open(object)
+        .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
+
+    let rodata = open_skel
+        .maps
+        .rodata_data
+        .as_deref_mut()
+        .ok_or_else(|| Error::new("the BPF object has no read-only data section"))?;
+    rodata.use_ringbuf = channel.is_ring_buffer();
+    rodata.filter_by_cgroupmap = cli.cgroupmap.is_some();
+    rodata.filter_by_mntnsmap = cli.mntnsmap.is_some();
+    rodata.filter_by_cgroup = cgroup_dir.is_some();
+    rodata.report_failed = cli.fails;
+    if let Some(uid) = cli.uid {
+        rodata.filter_uid = uid;
+    }
+    if let Some(ppid) = cli.ppid {
+        rodata.filter_ppid = ppid;
+    }
+
+    // Successful execs need one program; the syscall ones only serve -x.
+    let progs = &mut open_skel.progs;
+    progs
+        .handle_exec_btf
+        .set_autoload(hook == ExecHook::BtfTracepoint);
+    progs.handle_exec.set_autoload(hook == ExecHook::Tracepoint);
+    for prog in [
+        &mut progs.handle_execve_enter,
+        &mut progs.handle_execveat_enter,
+        &mut progs.handle_execve_exit,
+        &mut progs.handle_execveat_exit,
+    ] {
+        prog.set_autoload(cli.fails);
+    }
+
+    configure_common_maps(common_open_maps!(open_skel.maps), channel, pinned_filters)?;
+
+    let mut skel = open_skel
+        .load()
+        .map_err(|err| Error::from_libbpf("loading", &err))?;
+    if let (Some(dir), Some(path)) = (cgroup_dir, &cli.cgroup) {
+        set_cgroup_slot(&skel.maps.cgroup_dir, dir, path)?;
+    }
+    pinned_filters.install(&skel.maps.cgroup_filter, &skel.maps.mntns_filter)?;
+    skel.attach()
+        .map_err(|err| Error::from_libbpf("attaching", &err))?;
+    Ok(skel)
 }

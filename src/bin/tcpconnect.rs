@@ -8,7 +8,8 @@ use bpftools::cli::tool_main;
 use bpftools::error::{Error, Result};
 use bpftools::runtime::event_loop::run_event_loop;
 use bpftools::runtime::loader::{
-    configure_common_maps, use_btf_file, EventChannel, PinnedFilterMaps,
+    btf_tracepoints_allowed, configure_common_maps, first_that_works, use_btf_file, EventChannel,
+    PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
 use bpftools::tcpconnect::attach::AttachMethod;
@@ -35,45 +36,34 @@ fn run(cli: Cli) -> Result<()> {
     let channel = EventChannel::detect();
     let pinned_filters = PinnedFilterMaps::open(&cli.pinned_filters())?;
 
-    // One object storage per way tried: a failed attempt's object is dropped
-    // while the next one opens.
-    let mut objects =
-        [const { MaybeUninit::<OpenObject>::uninit() }; AttachMethod::MOST_CANDIDATES];
-    // BPFTOOLS_TRACEPOINT=classic skips the BTF flavor (to test the fallback).
-    let classic_only = std::env::var_os("BPFTOOLS_TRACEPOINT").is_some_and(|v| v == "classic");
     let candidates = AttachMethod::candidates(cli.attach)
         .iter()
-        .filter(|method| !(classic_only && **method == AttachMethod::BtfTracepoint));
-    let mut failures = Vec::new();
-    let mut loaded = None;
-    for (method, object) in candidates.zip(objects.iter_mut()) {
-        match load_and_attach(&cli, channel, &pinned_filters, *method, object) {
-            Ok(skel) => {
-                if cli.common.verbose {
-                    eprintln!(
-                        "{TOOL}: attached with {} ({})",
-                        method.name(),
-                        method.hooks()
-                    );
-                }
-                loaded = Some(skel);
-                break;
-            }
-            Err(err) => {
-                if cli.common.verbose {
-                    eprintln!(
-                        "{TOOL}: {} ({}) not usable: {err}",
-                        method.name(),
-                        method.hooks()
-                    );
-                }
-                failures.push((*method, err));
-            }
+        .copied()
+        .filter(|method| *method != AttachMethod::BtfTracepoint || btf_tracepoints_allowed());
+    let mut objects =
+        [const { MaybeUninit::<OpenObject>::uninit() }; AttachMethod::MOST_CANDIDATES];
+    let (loaded, failures) = first_that_works(candidates, &mut objects, |method, object| {
+        load_and_attach(&cli, channel, &pinned_filters, method, object)
+    });
+    if cli.common.verbose {
+        for (method, err) in &failures {
+            eprintln!(
+                "{TOOL}: {} ({}) not usable: {err}",
+                method.name(),
+                method.hooks()
+            );
         }
     }
-    let Some(skel) = loaded else {
+    let Some((method, skel)) = loaded else {
         return Err(no_way_to_attach(cli.attach, &failures));
     };
+    if cli.common.verbose {
+        eprintln!(
+            "{TOOL}: attached with {} ({})",
+            method.name(),
+            method.hooks()
+        );
+    }
     signals::install_stop_handler()?;
 
     let formatter: Box<dyn ConnectFormatter> = if cli.common.json {
@@ -109,6 +99,9 @@ fn load_and_attach<'obj>(
     method: AttachMethod,
     object: &'obj mut MaybeUninit<OpenObject>,
 ) -> Result<TcpconnectSkel<'obj>> {
+    if method.needs_tracefs() {
+        system::ensure_tracefs()?;
+    }
     let mut builder = TcpconnectSkelBuilder::default();
     use_btf_file(builder.object_builder_mut(), cli.common.btf.as_deref())?;
     let mut open_skel = builder
@@ -163,24 +156,19 @@ fn load_and_attach<'obj>(
 
 /// One line: what was asked for, and why nothing could be used.
 fn no_way_to_attach(choice: AttachChoice, failures: &[(AttachMethod, Error)]) -> Error {
+    let reasons = failures
+        .iter()
+        .map(|(method, err)| format!("{}: {err}", method.hooks()))
+        .collect::<Vec<_>>()
+        .join("; ");
     match (choice, failures.last()) {
-        (
-            AttachChoice::Fentry | AttachChoice::Kprobe | AttachChoice::Tracepoint,
-            Some((method, err)),
-        ) => Error::new(format!(
-            "--attach {}: this kernel does not provide {}: {err}; try --attach auto",
+        (AttachChoice::Auto, _) | (_, None) => Error::new(format!(
+            "no way to trace connects works on this kernel ({reasons})"
+        )),
+        (_, Some((method, _))) => Error::new(format!(
+            "--attach {}: this kernel does not provide {} ({reasons}); try --attach auto",
             method.name(),
             method.requirement()
         )),
-        _ => {
-            let reasons = failures
-                .iter()
-                .map(|(method, err)| format!("{}: {err}", method.hooks()))
-                .collect::<Vec<_>>()
-                .join("; ");
-            Error::new(format!(
-                "no way to trace connects works on this kernel ({reasons})"
-            ))
-        }
     }
 }

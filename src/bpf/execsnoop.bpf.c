@@ -2,18 +2,20 @@
 /*
  * execsnoop: one event per exec().
  *
- * Successful execs are taken from sched:sched_process_exec, which fires once
- * the new program is in place, whatever called exec (execve, execveat, a
- * non-leader thread, the kernel's usermode helper). Its arguments are read
- * from the new process's argument area, which the kernel has just written, so
- * the pages are resident and the read cannot fail the way a read of the
- * caller's argv at syscall entry can. One tracepoint per exec by default.
+ * Successful execs are taken from sched:sched_process_exec (as a BTF
+ * tracepoint where the kernel has BTF), which fires once the new program is in
+ * place, whatever called exec (execve, execveat, a non-leader thread, the
+ * kernel's usermode helper). Its arguments are read from the new process's
+ * argument area, which the kernel has just written, so the pages are resident
+ * and the read cannot fail the way a read of the caller's argv at syscall
+ * entry can. One program per exec by default.
  *
  * Failed execs (-x) need the syscall tracepoints: entry keeps the caller's
  * argv pointer per thread, exit reads it when the return value is an error.
  */
 #include "vmlinux.h"
 #include "common.bpf.h"
+#include <bpf/bpf_tracing.h>
 #include "execsnoop.h"
 
 #define INVALID_UID ((uid_t)-1)
@@ -96,11 +98,14 @@ static __always_inline void send_event(void *ctx, struct exec_event *event)
 	submit_event(ctx, event, offsetof(struct exec_event, args) + args_size);
 }
 
-SEC("tracepoint/sched/sched_process_exec")
-int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
+/*
+ * A successful exec: filename is the file passed to exec (kernel memory);
+ * interpreted says the kernel ran an interpreter (#! or binfmt_misc), which
+ * put its own entries before the caller's arguments in argv.
+ */
+static __always_inline void exec_done(void *ctx, u32 old_tid, const char *filename, bool interpreted)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	u32 old_tid = ctx->old_pid;
 	unsigned long arg_start, arg_end, argv_len;
 	struct exec_event *event;
 	long filename_len;
@@ -110,13 +115,13 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		bpf_map_delete_elem(&pending_execs, &old_tid);
 
 	if (!task_passes_filters(task))
-		return 0;
+		return;
 	event = new_event(task, 0);
 	if (!event)
-		return 0;
+		return;
+	event->header.interpreted = interpreted;
 
-	filename_len = bpf_probe_read_kernel_str(event->args, FILENAME_MAX_LEN,
-						 (void *)ctx + (ctx->__data_loc_filename & 0xFFFF));
+	filename_len = bpf_probe_read_kernel_str(event->args, FILENAME_MAX_LEN, filename);
 	if (filename_len <= 0) {
 		event->args[0] = 0;
 		filename_len = 1;
@@ -129,14 +134,34 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		argv_len = ARGV_MAX_LEN - 1;
 		event->header.args_truncated = 1;
 	}
-	if (argv_len > 0 &&
-	    bpf_probe_read_user(event->args + (filename_len & (ARGV_MAX_LEN - 1)),
-				argv_len & (ARGV_MAX_LEN - 1), (void *)arg_start) == 0)
-		event->header.args_size = filename_len + argv_len;
-	else
-		event->header.args_size = filename_len;
-
+	event->header.args_size = filename_len;
+	if (argv_len > 0) {
+		if (bpf_probe_read_user(event->args + (filename_len & (ARGV_MAX_LEN - 1)),
+					argv_len & (ARGV_MAX_LEN - 1), (void *)arg_start) == 0)
+			event->header.args_size = filename_len + argv_len;
+		else
+			/* Shown with " ..." rather than as an exec without arguments. */
+			event->header.args_truncated = 1;
+	}
 	send_event(ctx, event);
+}
+
+/* With kernel BTF (Linux >= 5.5): handed the exec's bprm, no trace record. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec_btf, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	const char *filename = BPF_CORE_READ(bprm, filename);
+
+	exec_done(ctx, old_pid, filename, BPF_CORE_READ(bprm, interp) != filename);
+	return 0;
+}
+
+/* Without it: the same tracepoint's record, which does not say whether an
+ * interpreter ran. */
+SEC("tracepoint/sched/sched_process_exec")
+int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	exec_done(ctx, ctx->old_pid, (void *)ctx + (ctx->__data_loc_filename & 0xFFFF), false);
 	return 0;
 }
 

@@ -27,7 +27,8 @@ struct exec_event_header {
 	__u16 args_size;
 	/* argv had more bytes or entries than were captured */
 	__u8 args_truncated;
-	__u8 reserved;
+	/* an interpreter ran: argv starts with its entries, up to the file name */
+	__u8 interpreted;
 	__u8 comm[TASK_COMM_LEN];
 	__u8 pcomm[TASK_COMM_LEN];
 };

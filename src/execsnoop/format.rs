@@ -146,7 +146,7 @@ impl ExecFormatter for TextFormatter {
 /// One JSON object per exec, with every field the text has and more.
 pub struct JsonFormatter {
     clock: WallClock,
-    /// --max-args: argv entries kept, argv[0] included.
+    /// --max-args: entries of `args` kept, the file name included.
     max_args: usize,
 }
 
@@ -168,8 +168,8 @@ impl ExecFormatter for JsonFormatter {
 
     fn write_event(&mut self, out: &mut Vec<u8>, event: &ExecEvent<'_>) {
         let h = &event.header;
-        let argv = event.argv().take(self.max_args);
-        let truncated = event.truncated || event.argv().nth(self.max_args).is_some();
+        let args = event.args().take(self.max_args);
+        let truncated = event.truncated || event.args().nth(self.max_args).is_some();
         JsonObject::begin(out)
             .string(
                 "time",
@@ -185,7 +185,7 @@ impl ExecFormatter for JsonFormatter {
             .number("cgroup_id", h.cgroup_id)
             .string("parent_comm", event.parent_comm())
             .string("filename", event.filename)
-            .strings("args", argv)
+            .strings("args", args)
             .boolean("args_truncated", truncated)
             .end();
     }
@@ -222,7 +222,7 @@ mod tests {
         assert!(line.ends_with(
             "\"timestamp_ns\":5000000000,\"comm\":\"ls\",\"pid\":4242,\"ppid\":4241,\"uid\":1000,\
              \"retval\":0,\"cpu\":1,\"cgroup_id\":77,\"parent_comm\":\"bash\",\
-             \"filename\":\"/usr/bin/ls\",\"args\":[\"ls\",\"-la\"],\"args_truncated\":true}\n"
+             \"filename\":\"/usr/bin/ls\",\"args\":[\"/usr/bin/ls\",\"-la\"],\"args_truncated\":true}\n"
         ), "{line}");
     }
 

@@ -27,6 +27,25 @@ use event::ExecEvent;
 use filter::EventFilter;
 use format::ExecFormatter;
 
+/// Which program reports successful execs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecHook {
+    /// sched_process_exec as a BTF tracepoint: handed the exec's state (and
+    /// so whether an interpreter ran), no trace record to fill, no tracefs.
+    BtfTracepoint,
+    /// The classic tracepoint, for kernels without BTF (--btf) or tp_btf.
+    Tracepoint,
+}
+
+impl ExecHook {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BtfTracepoint => "tp_btf/sched_process_exec",
+            Self::Tracepoint => "tracepoint/sched/sched_process_exec",
+        }
+    }
+}
+
 /// Decodes, filters and formats each exec event into the output.
 pub struct ExecPrinter {
     pub filter: EventFilter,

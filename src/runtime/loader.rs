@@ -1,10 +1,13 @@
 //! Preparing a BPF object around its load: libbpf's log, the event channel,
 //! the operator's pinned filter maps and cgroup directory.
 
+use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 
-use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, ObjectBuilder, OpenMapMut, PrintLevel};
+use libbpf_rs::{
+    MapCore, MapFlags, MapHandle, MapType, ObjectBuilder, OpenMapMut, OpenObject, PrintLevel,
+};
 
 use crate::cli::PinnedFilters;
 use crate::error::{Error, Result};
@@ -18,6 +21,31 @@ fn print_libbpf_message(_level: PrintLevel, message: String) {
 pub fn set_libbpf_logging(verbose: bool) {
     let callback = verbose.then_some((PrintLevel::Debug, print_libbpf_message as _));
     libbpf_rs::set_print(callback);
+}
+
+/// False when BPFTOOLS_TRACEPOINT=classic asks the tools to skip BTF
+/// tracepoints (tp_btf), so the tests can exercise the classic fallback.
+pub fn btf_tracepoints_allowed() -> bool {
+    std::env::var_os("BPFTOOLS_TRACEPOINT").is_none_or(|value| value != "classic")
+}
+
+/// Opens, loads and attaches with the first of `candidates` that works,
+/// each attempt in an object storage of its own (a failed attempt's object
+/// is dropped as the next one opens). Returns the winner, if any, and why
+/// each one before it failed.
+pub fn first_that_works<'obj, C: Copy, S>(
+    candidates: impl IntoIterator<Item = C>,
+    objects: &'obj mut [MaybeUninit<OpenObject>],
+    mut load: impl FnMut(C, &'obj mut MaybeUninit<OpenObject>) -> Result<S>,
+) -> (Option<(C, S)>, Vec<(C, Error)>) {
+    let mut failures = Vec::new();
+    for (candidate, object) in candidates.into_iter().zip(objects.iter_mut()) {
+        match load(candidate, object) {
+            Ok(loaded) => return (Some((candidate, loaded)), failures),
+            Err(err) => failures.push((candidate, err)),
+        }
+    }
+    (None, failures)
 }
 
 /// Makes libbpf relocate against `btf` (--btf) instead of the kernel's BTF.

@@ -1,11 +1,11 @@
 //! What the kernel and the process must provide before BPF programs load:
-//! privileges, kernel BTF, tracefs and (on kernels before 5.11) locked memory.
+//! privileges, kernel BTF, and tracefs for the hooks that are found through it.
+//! (Locked memory for kernels before 5.11 is raised by libbpf itself.)
 
 use std::fs;
 use std::path::Path;
 
 use nix::mount::{mount, MsFlags};
-use nix::sys::resource::{setrlimit, Resource, RLIM_INFINITY};
 
 use crate::cli::CommonArgs;
 use crate::error::{Error, Result};
@@ -81,8 +81,9 @@ fn tracefs_is_mounted() -> bool {
         .any(|dir| Path::new(dir).join("events").is_dir())
 }
 
-/// Tracepoints are found through tracefs; mount it where libbpf looks first
-/// when nobody has (containers, minimal systems).
+/// Classic tracepoints (and kprobes on kernels without the kprobe PMU) are
+/// found through tracefs: mount it where libbpf looks first when nobody has
+/// (containers, minimal systems). BTF tracepoints and fentry need none.
 pub fn ensure_tracefs() -> Result<()> {
     if tracefs_is_mounted() {
         return Ok(());
@@ -102,20 +103,11 @@ pub fn ensure_tracefs() -> Result<()> {
     })
 }
 
-/// Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK; later ones ignore it.
-pub fn raise_memlock_limit() {
-    // Failure is fine on newer kernels, and an old kernel reports it at load.
-    let _ = setrlimit(Resource::RLIMIT_MEMLOCK, RLIM_INFINITY, RLIM_INFINITY);
-}
-
 /// Everything a tool checks and sets up before it opens its BPF object.
 pub fn prepare(tool: &str, common: &CommonArgs) -> Result<()> {
     set_libbpf_logging(common.verbose);
     check_privileges(tool)?;
-    check_btf(common.btf.as_deref())?;
-    ensure_tracefs()?;
-    raise_memlock_limit();
-    Ok(())
+    check_btf(common.btf.as_deref())
 }
 
 #[cfg(test)]

@@ -52,6 +52,12 @@ impl AttachMethod {
         }
     }
 
+    /// Classic tracepoints are found through tracefs, and so are kprobes on
+    /// kernels without the kprobe PMU; trampolines and BTF tracepoints not.
+    pub fn needs_tracefs(self) -> bool {
+        matches!(self, Self::Kprobe | Self::Tracepoint)
+    }
+
     /// What the kernel must offer for this way, for error messages.
     pub fn requirement(self) -> &'static str {
         match self {
