@@ -13,6 +13,7 @@ mod common;
 use std::collections::HashMap;
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -1105,4 +1106,60 @@ fn burst_while_stopped_is_counted_as_lost_exactly() {
         sent,
         "{lost} lost and {shown} shown of {sent}"
     );
+}
+
+/// Runs `work` on a thread of its own that has joined network namespace
+/// `name` (namespaces are per thread), and returns its result.
+fn in_netns<T: Send>(name: &str, work: impl FnOnce() -> T + Send) -> T {
+    let netns = fs::File::open(format!("/var/run/netns/{name}")).expect("open the netns");
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                // SAFETY: setns with a valid namespace fd affects this thread only.
+                let joined = unsafe { libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) };
+                assert_eq!(joined, 0, "setns: {}", std::io::Error::last_os_error());
+                work()
+            })
+            .join()
+            .expect("the thread in the netns")
+    })
+}
+
+/// tcp_v4_connect() moves the socket to SYN_SENT and only then picks the
+/// source port; when none is free, connect() fails with EADDRNOTAVAIL. Such
+/// a connect never started and is not reported.
+#[test]
+fn connect_that_fails_after_syn_sent_is_not_reported() {
+    if !require_root() {
+        return;
+    }
+    let netns = NetnsWithoutLoopback::add();
+    let setup =
+        format!("ip link set lo up && sysctl -q -w net.ipv4.ip_local_port_range='40000 40001'");
+    let (_, status) = run(Command::new("ip").args(["netns", "exec", &netns.0, "sh", "-c", &setup]));
+    assert!(status.success(), "setting up {}", netns.0);
+    let sentinel_port = closed_port(LOCALHOST_V4);
+
+    let port = 4711;
+    let ports = format!("{port},{sentinel_port}");
+    let mut trace = Trace::start(&["-P", &ports, "-s"]);
+    let results = in_netns(&netns.0, || {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("listen in the netns");
+        // Two source ports exist: two connects hold them, two more fail.
+        let outcomes: Vec<_> = (0..4)
+            .map(|_| TcpStream::connect_timeout(&SocketAddr::new(LOCALHOST_V4, port), TIMEOUT))
+            .collect();
+        drop(listener);
+        outcomes
+    });
+    let failed = results.iter().filter(|outcome| outcome.is_err()).count();
+    assert_eq!(failed, 2, "{results:?}");
+    assert!(results.iter().flatten().count() == 2);
+    connect(SocketAddr::new(LOCALHOST_V4, sentinel_port));
+
+    trace.expect_row(|row| row.dport_is(sentinel_port));
+    let rows = trace.rows_matching(|row| row.dport_is(port));
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    drop(results);
+    trace.stop();
 }

@@ -260,11 +260,11 @@ typedef struct {
 	unsigned long mask;
 	unsigned long addr;
 } psw_t;
+/* arch/s390/include/uapi/asm/ptrace.h */
 typedef struct {
+	unsigned long args[1];
 	psw_t psw;
 	unsigned long gprs[16];
-	unsigned int acrs[16];
-	unsigned long orig_gpr2;
 } user_pt_regs;
 struct pt_regs {
 	user_pt_regs user_regs;
@@ -282,6 +282,28 @@ struct pt_regs {
 };
 #else
 #error "unsupported architecture: define __TARGET_ARCH_{x86,arm64,riscv,powerpc,s390,loongarch}"
+#endif
+
+/*
+ * The registers kprobes read (first argument, return value) are not
+ * relocated: their offsets are checked here against each kernel's ptrace
+ * layout, so a wrong definition fails the build instead of reading garbage.
+ */
+#define __PT_REGS_OFFSET_IS(type, field, offset) \
+	_Static_assert(__builtin_offsetof(type, field) == (offset), #type "." #field)
+#if defined(__TARGET_ARCH_x86)
+__PT_REGS_OFFSET_IS(struct pt_regs, di, 112);
+__PT_REGS_OFFSET_IS(struct pt_regs, ax, 80);
+#elif defined(__TARGET_ARCH_arm64)
+__PT_REGS_OFFSET_IS(struct user_pt_regs, regs[0], 0);
+#elif defined(__TARGET_ARCH_riscv)
+__PT_REGS_OFFSET_IS(struct user_regs_struct, a0, 80);
+#elif defined(__TARGET_ARCH_powerpc)
+__PT_REGS_OFFSET_IS(struct pt_regs, gpr[3], 24);
+#elif defined(__TARGET_ARCH_s390)
+__PT_REGS_OFFSET_IS(user_pt_regs, gprs[2], 40);
+#elif defined(__TARGET_ARCH_loongarch)
+__PT_REGS_OFFSET_IS(struct user_pt_regs, regs[4], 32);
 #endif
 
 #endif /* __VMLINUX_H__ */

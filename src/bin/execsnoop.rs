@@ -15,7 +15,7 @@ use bpftools::output::clock::monotonic_ns;
 use bpftools::runtime::event_loop::run_event_loop;
 use bpftools::runtime::loader::{
     btf_tracepoints_allowed, configure_common_maps, first_that_works, open_cgroup_dir,
-    set_cgroup_slot, use_btf_file, EventChannel, PinnedFilterMaps,
+    set_cgroup_slot, use_btf_file, Attempts, EventChannel, PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
 use bpftools::{common_open_maps, event_maps};
@@ -43,7 +43,7 @@ fn run(cli: Cli) -> Result<()> {
         .into_iter()
         .filter(|hook| *hook != ExecHook::BtfTracepoint || btf_tracepoints_allowed());
     let mut objects = [const { MaybeUninit::<OpenObject>::uninit() }; 2];
-    let (loaded, failures) = first_that_works(hooks, &mut objects, |hook, object| {
+    let Attempts { loaded, failures } = first_that_works(hooks, &mut objects, |hook, object| {
         load_and_attach(
             &cli,
             channel,

@@ -8,8 +8,8 @@ use bpftools::cli::tool_main;
 use bpftools::error::{Error, Result};
 use bpftools::runtime::event_loop::run_event_loop;
 use bpftools::runtime::loader::{
-    btf_tracepoints_allowed, configure_common_maps, first_that_works, use_btf_file, EventChannel,
-    PinnedFilterMaps,
+    btf_tracepoints_allowed, configure_common_maps, first_that_works, use_btf_file, Attempts,
+    EventChannel, PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
 use bpftools::tcpconnect::attach::AttachMethod;
@@ -21,7 +21,7 @@ use bpftools::tcpconnect::skel::{TcpconnectSkel, TcpconnectSkelBuilder};
 use bpftools::tcpconnect::{read_counts, ConnectPrinter};
 use bpftools::{common_open_maps, event_maps};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
-use libbpf_rs::OpenObject;
+use libbpf_rs::{MapCore, OpenObject};
 
 const TOOL: &str = "tcpconnect";
 const AF_INET: u16 = 2;
@@ -42,9 +42,10 @@ fn run(cli: Cli) -> Result<()> {
         .filter(|method| *method != AttachMethod::BtfTracepoint || btf_tracepoints_allowed());
     let mut objects =
         [const { MaybeUninit::<OpenObject>::uninit() }; AttachMethod::MOST_CANDIDATES];
-    let (loaded, failures) = first_that_works(candidates, &mut objects, |method, object| {
-        load_and_attach(&cli, channel, &pinned_filters, method, object)
-    });
+    let Attempts { loaded, failures } =
+        first_that_works(candidates, &mut objects, |method, object| {
+            load_and_attach(&cli, channel, &pinned_filters, method, object)
+        });
     if cli.common.verbose {
         for (method, err) in &failures {
             eprintln!(
@@ -80,6 +81,11 @@ fn run(cli: Cli) -> Result<()> {
 
     run_event_loop(channel, event_maps!(skel.maps), &mut printer)?;
 
+    // The tracepoint way holds each event until its connect has started.
+    let waiting = skel.maps.awaiting_sport.keys().count();
+    if waiting > 0 {
+        eprintln!("{waiting} connects still in SYN_SENT without an answer are not shown");
+    }
     if cli.count {
         let rows = read_counts(&skel.maps.connect_counts)?;
         if cli.common.json {
@@ -108,13 +114,6 @@ fn load_and_attach<'obj>(
         .open(object)
         .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
 
-    // Count mode needs the port only to count by it; printed events need it
-    // whenever it is shown, and JSON always has it.
-    let want_sport = if cli.count {
-        cli.source_port
-    } else {
-        cli.source_port || cli.lport || cli.common.json
-    };
     let rodata = open_skel
         .maps
         .rodata_data
@@ -124,7 +123,6 @@ fn load_and_attach<'obj>(
     rodata.filter_by_cgroupmap = cli.cgroupmap.is_some();
     rodata.filter_by_mntnsmap = cli.mntnsmap.is_some();
     rodata.count_mode = cli.count;
-    rodata.want_sport = want_sport;
     rodata.count_by_sport = cli.count && cli.source_port;
     if let Some(pid) = cli.pid {
         rodata.filter_pid = pid;
@@ -142,7 +140,7 @@ fn load_and_attach<'obj>(
         rodata.filter_ports_len = ports.len() as u32;
     }
 
-    method.select_programs(&mut open_skel.progs, want_sport);
+    method.select_programs(&mut open_skel.progs);
     configure_common_maps(common_open_maps!(open_skel.maps), channel, pinned_filters)?;
 
     let mut skel = open_skel

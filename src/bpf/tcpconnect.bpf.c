@@ -8,9 +8,11 @@
  *  2. kprobe + kretprobe on the same functions (upstream's way): the entry
  *     keeps the socket per thread until the return.
  *  3. the sock:inet_sock_set_state tracepoint, at the move to SYN_SENT
- *     (Linux >= 4.16, needs neither kprobes nor trampolines). The source
- *     port is picked just after that move; when it is wanted, the event is
- *     held until the socket's next state change or first SYN retransmit.
+ *     (needs neither kprobes nor trampolines), as a BTF tracepoint where the
+ *     kernel has BTF, else as a classic one. tcp_v*_connect() makes that move
+ *     before it picks the source port, and can still fail then (no free
+ *     port); so the event is held until the connect has surely started: the
+ *     socket's next state change, or its first SYN retransmission.
  *
  * An IPv6 socket connecting to an IPv4-mapped address goes through
  * tcp_v6_connect into tcp_v4_connect; it is reported once, as IPv4.
@@ -35,8 +37,6 @@ const volatile u16 filter_family = 0;
 const volatile u32 filter_ports_len = 0;
 const volatile u16 filter_ports[MAX_PORTS] = {};
 const volatile bool count_mode = false;
-/* Events need their source port (-s, -L, JSON): the tracepoint way waits for it. */
-const volatile bool want_sport = false;
 /* Count mode counts per source port too (-c -s). */
 const volatile bool count_by_sport = false;
 
@@ -56,9 +56,10 @@ struct {
 	__type(value, struct sock *);
 } connecting_socks SEC(".maps");
 
-/* tracepoint path: events waiting for their source port, by socket. */
+/* tracepoint path: events waiting for their source port, by socket. Not LRU:
+ * an event must not vanish to make room; a full map counts it as lost. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
 	__type(key, const void *);
 	__type(value, struct connect_event);
@@ -256,23 +257,28 @@ static __always_inline void release_awaiting(void *ctx, const void *skaddr, u16 
 
 	if (!event)
 		return;
-	event->sport = sport;
-	emit(ctx, event);
+	/* No port was ever bound: tcp_v*_connect failed after the move to
+	 * SYN_SENT (no free port), so connect() returned an error. */
+	if (sport) {
+		event->sport = sport;
+		emit(ctx, event);
+	}
 	bpf_map_delete_elem(&awaiting_sport, &skaddr);
 }
 
 /* The move to SYN_SENT of a socket whose endpoints are in event: filter, then
- * send it, or hold it until its source port is known. */
+ * hold it until the connect has started (a port is bound), or send it now if
+ * the socket was bound before connect(). */
 static __always_inline void syn_sent(void *ctx, const void *skaddr, struct connect_event *event)
 {
 	unmap_v4(event);
 	if (!endpoint_passes_filters(event->family, event->dport))
 		return;
 	fill_task(event);
-	if (want_sport && !event->sport)
-		bpf_map_update_elem(&awaiting_sport, &skaddr, event, BPF_ANY);
-	else
+	if (event->sport)
 		emit(ctx, event);
+	else if (bpf_map_update_elem(&awaiting_sport, &skaddr, event, BPF_ANY))
+		count_lost_event();
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -284,8 +290,7 @@ int tracepoint_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *c
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	if (ctx->oldstate == TCP_SYN_SENT) {
-		if (want_sport)
-			release_awaiting(ctx, skaddr, ctx->sport);
+		release_awaiting(ctx, skaddr, ctx->sport);
 		return 0;
 	}
 	if (ctx->newstate != TCP_SYN_SENT || !task_passes_filters())
@@ -339,8 +344,7 @@ int BPF_PROG(tp_btf_inet_sock_set_state, struct sock *sk, int oldstate, int news
 	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	if (oldstate == TCP_SYN_SENT) {
-		if (want_sport)
-			release_awaiting(ctx, sk, source_port(sk));
+		release_awaiting(ctx, sk, source_port(sk));
 		return 0;
 	}
 	if (newstate != TCP_SYN_SENT || !task_passes_filters())

@@ -29,23 +29,37 @@ pub fn btf_tracepoints_allowed() -> bool {
     std::env::var_os("BPFTOOLS_TRACEPOINT").is_none_or(|value| value != "classic")
 }
 
+/// What `first_that_works` found: the candidate that loaded with its
+/// skeleton, if any, and each earlier candidate with why it failed.
+pub struct Attempts<C, S> {
+    pub loaded: Option<(C, S)>,
+    pub failures: Vec<(C, Error)>,
+}
+
 /// Opens, loads and attaches with the first of `candidates` that works,
 /// each attempt in an object storage of its own (a failed attempt's object
-/// is dropped as the next one opens). Returns the winner, if any, and why
-/// each one before it failed.
+/// is dropped as the next one opens).
 pub fn first_that_works<'obj, C: Copy, S>(
     candidates: impl IntoIterator<Item = C>,
     objects: &'obj mut [MaybeUninit<OpenObject>],
     mut load: impl FnMut(C, &'obj mut MaybeUninit<OpenObject>) -> Result<S>,
-) -> (Option<(C, S)>, Vec<(C, Error)>) {
+) -> Attempts<C, S> {
     let mut failures = Vec::new();
     for (candidate, object) in candidates.into_iter().zip(objects.iter_mut()) {
         match load(candidate, object) {
-            Ok(loaded) => return (Some((candidate, loaded)), failures),
+            Ok(skel) => {
+                return Attempts {
+                    loaded: Some((candidate, skel)),
+                    failures,
+                }
+            }
             Err(err) => failures.push((candidate, err)),
         }
     }
-    (None, failures)
+    Attempts {
+        loaded: None,
+        failures,
+    }
 }
 
 /// Makes libbpf relocate against `btf` (--btf) instead of the kernel's BTF.

@@ -72,9 +72,8 @@ impl AttachMethod {
         }
     }
 
-    /// Loads this way's programs and no others. The tracepoint ways need a
-    /// second tracepoint only when the source port is shown or counted.
-    pub fn select_programs(self, progs: &mut OpenTcpconnectProgs<'_>, want_sport: bool) {
+    /// Loads this way's programs and no others.
+    pub fn select_programs(self, progs: &mut OpenTcpconnectProgs<'_>) {
         let fentry = self == Self::Fentry;
         let kprobe = self == Self::Kprobe;
         let btf_tracepoint = self == Self::BtfTracepoint;
@@ -88,15 +87,11 @@ impl AttachMethod {
         progs
             .tracepoint_inet_sock_set_state
             .set_autoload(tracepoint);
-        progs
-            .tracepoint_tcp_retransmit_skb
-            .set_autoload(tracepoint && want_sport);
+        progs.tracepoint_tcp_retransmit_skb.set_autoload(tracepoint);
         progs
             .tp_btf_inet_sock_set_state
             .set_autoload(btf_tracepoint);
-        progs
-            .tp_btf_tcp_retransmit_skb
-            .set_autoload(btf_tracepoint && want_sport);
+        progs.tp_btf_tcp_retransmit_skb.set_autoload(btf_tracepoint);
     }
 }
 
