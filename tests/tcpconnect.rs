@@ -1134,9 +1134,8 @@ fn connect_that_fails_after_syn_sent_is_not_reported() {
         return;
     }
     let netns = NetnsWithoutLoopback::add();
-    let setup =
-        format!("ip link set lo up && sysctl -q -w net.ipv4.ip_local_port_range='40000 40001'");
-    let (_, status) = run(Command::new("ip").args(["netns", "exec", &netns.0, "sh", "-c", &setup]));
+    let setup = "ip link set lo up && sysctl -q -w net.ipv4.ip_local_port_range='40000 40001'";
+    let (_, status) = run(Command::new("ip").args(["netns", "exec", &netns.0, "sh", "-c", setup]));
     assert!(status.success(), "setting up {}", netns.0);
     let sentinel_port = closed_port(LOCALHOST_V4);
 
