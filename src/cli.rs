@@ -36,8 +36,11 @@ pub fn tool_main<C: Parser>(tool: &str, run: impl FnOnce(C) -> ToolResult<()>) -
     }
 }
 
+/// Exit status for a wrong command line: EX_USAGE, as upstream's argp uses.
+const EXIT_USAGE: i32 = 64;
+
 /// Parses the command line. `--help` prints help and exits 0; any mistake is
-/// one line on stderr and exit status 2.
+/// one line on stderr and exit status 64 (EX_USAGE).
 pub fn parse_or_exit<T: Parser>(tool: &str) -> T {
     match T::try_parse() {
         Ok(cli) => cli,
@@ -53,7 +56,7 @@ pub fn parse_or_exit<T: Parser>(tool: &str) -> T {
         }
         Err(err) => {
             eprintln!("{tool}: {} (see '{tool} --help')", first_line_of(&err));
-            exit(2)
+            exit(EXIT_USAGE)
         }
     }
 }
@@ -77,6 +80,20 @@ pub fn parse_uid(value: &str) -> Result<u32, String> {
         Ok(None) => Err(format!("no such user '{value}'")),
         Err(errno) => Err(format!("cannot look up user '{value}': {errno}")),
     }
+}
+
+/// A regular expression (-n, -l); its error in one line, naming the problem.
+pub fn parse_regex(value: &str) -> Result<regex::bytes::Regex, String> {
+    regex::bytes::Regex::new(value).map_err(|err| {
+        let text = err.to_string();
+        // A syntax error spans lines (pattern, caret, "error: ..."): keep the last.
+        let problem = text.lines().rev().find(|line| !line.trim().is_empty());
+        let problem = problem.unwrap_or("invalid");
+        format!(
+            "not a valid regular expression: {}",
+            problem.trim().trim_start_matches("error: ")
+        )
+    })
 }
 
 /// A process id in [1, INT_MAX].
@@ -116,6 +133,15 @@ mod tests {
         assert_eq!(
             parse_uid("no-such-user-here"),
             Err("no such user 'no-such-user-here'".into())
+        );
+    }
+
+    #[test]
+    fn regex_errors_are_one_line_that_names_the_problem() {
+        assert!(parse_regex("^ba.h$").unwrap().is_match(b"bash"));
+        assert_eq!(
+            parse_regex("(").unwrap_err(),
+            "not a valid regular expression: unclosed group"
         );
     }
 

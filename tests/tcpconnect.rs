@@ -804,7 +804,8 @@ fn bad_arguments_are_one_clear_error() {
         let line = assert_one_error_line(&finished);
         assert!(line.starts_with("tcpconnect: "), "{args:?}: {line}");
         assert!(line.contains(mentioned), "{args:?}: {line}");
-        assert_eq!(finished.status.code(), Some(2), "{args:?}");
+        // EX_USAGE, as upstream's argp.
+        assert_eq!(finished.status.code(), Some(64), "{args:?}");
         assert!(
             finished.stdout.is_empty(),
             "{args:?}: {:#?}",

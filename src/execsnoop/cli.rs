@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use regex::bytes::Regex;
 
-use crate::cli::{parse_pid, parse_uid, CommonArgs, PinnedFilters};
+use crate::cli::{parse_pid, parse_regex, parse_uid, CommonArgs, PinnedFilters};
 
 const MAX_ARGS_LIMIT: usize = 60;
 
@@ -23,8 +23,8 @@ const MAX_ARGS_LIMIT: usize = 60;
     execsnoop -u user   # get user UID and trace only them
     execsnoop -t        # include timestamps
     execsnoop -q        # add \"quotemarks\" around arguments
-    execsnoop -n main   # only print command lines containing \"main\"
-    execsnoop -l tpkg   # only print command where arguments contains \"tpkg\"
+    execsnoop -n main   # only print commands whose name matches the regex \"main\"
+    execsnoop -l tpkg   # only print commands whose arguments match the regex \"tpkg\"
     execsnoop -P 1234   # only trace children of PID 1234
     execsnoop -c CG     # trace process under cgroupsv2 path CG"
 )]
@@ -45,10 +45,10 @@ pub struct Cli {
     #[arg(short = 'q', long)]
     pub quote: bool,
     /// Trace commands whose name matches this regular expression
-    #[arg(short = 'n', long, value_name = "NAME", value_parser = Regex::new)]
+    #[arg(short = 'n', long, value_name = "NAME", value_parser = parse_regex)]
     pub name: Option<Regex>,
     /// Trace commands whose arguments match this regular expression
-    #[arg(short = 'l', long, value_name = "LINE", value_parser = Regex::new)]
+    #[arg(short = 'l', long, value_name = "LINE", value_parser = parse_regex)]
     pub line: Option<Regex>,
     /// Print UID column
     #[arg(short = 'U', long)]

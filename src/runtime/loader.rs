@@ -3,6 +3,8 @@
 
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd};
+
+use nix::sys::statfs::{fstatfs, statfs, BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC};
 use std::path::Path;
 
 use libbpf_rs::{
@@ -204,6 +206,14 @@ fn open_pinned_filter(path: Option<&Path>, flag: &str, keys: &str) -> Result<Opt
         return Ok(None);
     };
     let shown = path.display();
+    let on_bpffs = statfs(path).is_ok_and(|fs| fs.filesystem_type() == BPF_FS_MAGIC);
+    if !on_bpffs {
+        return Err(Error::new(format!(
+            "{flag} {shown}: not a pinned BPF map (not on a BPF filesystem); pin a hash map of \
+             {keys} under /sys/fs/bpf, e.g. bpftool map create /sys/fs/bpf/filter type hash \
+             key 8 value 8 entries 128 name filter"
+        )));
+    }
     let pinned = MapHandle::from_pinned_path(path).map_err(|err| {
         Error::new(format!(
             "{flag} {shown}: not a pinned BPF map ({}); pin a hash map of {keys} there, \
@@ -225,12 +235,19 @@ fn open_pinned_filter(path: Option<&Path>, flag: &str, keys: &str) -> Result<Opt
 
 /// Opens a cgroup v2 directory for a BPF_MAP_TYPE_CGROUP_ARRAY slot.
 pub fn open_cgroup_dir(path: &Path) -> Result<std::fs::File> {
-    std::fs::File::open(path).map_err(|err| {
+    let shown = path.display();
+    let dir = std::fs::File::open(path).map_err(|err| {
         Error::new(format!(
-            "cannot open cgroup {}: {err}; give a cgroup v2 directory (e.g. under /sys/fs/cgroup)",
-            path.display()
+            "cannot open cgroup {shown}: {err}; give a cgroup v2 directory (see 'mount -t cgroup2')"
         ))
-    })
+    })?;
+    match fstatfs(&dir) {
+        Ok(fs) if fs.filesystem_type() == CGROUP2_SUPER_MAGIC => Ok(dir),
+        _ => Err(Error::new(format!(
+            "{shown} is not a cgroup v2 directory; give one under a cgroup2 mount \
+             (see 'mount -t cgroup2')"
+        ))),
+    }
 }
 
 /// Puts the cgroup directory in slot 0 of a cgroup array map.
