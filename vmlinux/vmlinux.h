@@ -45,6 +45,9 @@ typedef unsigned int gid_t;
 typedef _Bool bool;
 enum { false = 0, true = 1 };
 
+/* Kernel constants the programs' records use. */
+#define TASK_COMM_LEN 16
+
 /* UAPI constants (include/uapi/linux/bpf.h): stable across kernels. */
 enum bpf_map_type {
 	BPF_MAP_TYPE_HASH = 1,

@@ -15,11 +15,11 @@ use bpftools::output::clock::monotonic_ns;
 use bpftools::runtime::event_loop::run_event_loop;
 use bpftools::runtime::loader::{
     btf_tracepoints_allowed, configure_common_maps, first_that_works, open_cgroup_dir,
-    set_cgroup_slot, use_btf_file, Attempts, EventChannel, PinnedFilterMaps,
+    set_cgroup_slot, writable_rodata, Attempts, EventChannel, PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
-use bpftools::{common_open_maps, event_maps};
-use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use bpftools::{common_open_maps, event_maps, open_skeleton, set_common_rodata};
+use libbpf_rs::skel::{OpenSkel, Skel};
 use libbpf_rs::OpenObject;
 
 const TOOL: &str = "execsnoop";
@@ -104,25 +104,11 @@ fn load_and_attach<'obj>(
     if hook == ExecHook::Tracepoint {
         system::ensure_tracefs()?;
     }
-    let mut builder = ExecsnoopSkelBuilder::default();
-    use_btf_file(builder.object_builder_mut(), cli.common.btf.as_deref())?;
-    let mut open_skel = builder
-        .open(object)
-        .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
-
-    let rodata = open_skel
-        .maps
-        .rodata_data
-        .as_deref_mut()
-        .ok_or_else(|| Error::new("the BPF object has no read-only data section"))?;
-    rodata.use_ringbuf = channel.is_ring_buffer();
-    rodata.filter_by_cgroupmap = cli.cgroupmap.is_some();
-    rodata.filter_by_mntnsmap = cli.mntnsmap.is_some();
+    let mut open_skel = open_skeleton!(ExecsnoopSkelBuilder, object, cli.common.btf.as_deref());
+    let rodata = writable_rodata(open_skel.maps.rodata_data.as_deref_mut())?;
+    set_common_rodata!(rodata, channel, cli.uid, pinned_filters);
     rodata.filter_by_cgroup = cgroup_dir.is_some();
     rodata.report_failed = cli.fails;
-    if let Some(uid) = cli.uid {
-        rodata.filter_uid = uid;
-    }
     if let Some(ppid) = cli.ppid {
         rodata.filter_ppid = ppid;
     }

@@ -8,24 +8,23 @@ use bpftools::cli::tool_main;
 use bpftools::error::{Error, Result};
 use bpftools::runtime::event_loop::run_event_loop;
 use bpftools::runtime::loader::{
-    btf_tracepoints_allowed, configure_common_maps, first_that_works, use_btf_file, Attempts,
+    btf_tracepoints_allowed, configure_common_maps, first_that_works, writable_rodata, Attempts,
     EventChannel, PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
 use bpftools::tcpconnect::attach::AttachMethod;
 use bpftools::tcpconnect::cli::{AttachChoice, Cli, PortList};
+use bpftools::tcpconnect::event::{AF_INET, AF_INET6};
 use bpftools::tcpconnect::format::{
     write_count_json, write_count_table, Columns, ConnectFormatter, JsonFormatter, TraceFormatter,
 };
 use bpftools::tcpconnect::skel::{TcpconnectSkel, TcpconnectSkelBuilder};
 use bpftools::tcpconnect::{read_counts, ConnectPrinter};
-use bpftools::{common_open_maps, event_maps};
-use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use bpftools::{common_open_maps, event_maps, open_skeleton, set_common_rodata};
+use libbpf_rs::skel::{OpenSkel, Skel};
 use libbpf_rs::{MapCore, OpenObject};
 
 const TOOL: &str = "tcpconnect";
-const AF_INET: u16 = 2;
-const AF_INET6: u16 = 10;
 
 fn main() -> ExitCode {
     tool_main(TOOL, run)
@@ -108,27 +107,13 @@ fn load_and_attach<'obj>(
     if method.needs_tracefs() {
         system::ensure_tracefs()?;
     }
-    let mut builder = TcpconnectSkelBuilder::default();
-    use_btf_file(builder.object_builder_mut(), cli.common.btf.as_deref())?;
-    let mut open_skel = builder
-        .open(object)
-        .map_err(|err| Error::from_libbpf("opening the BPF object", &err))?;
-
-    let rodata = open_skel
-        .maps
-        .rodata_data
-        .as_deref_mut()
-        .ok_or_else(|| Error::new("the BPF object has no read-only data section"))?;
-    rodata.use_ringbuf = channel.is_ring_buffer();
-    rodata.filter_by_cgroupmap = cli.cgroupmap.is_some();
-    rodata.filter_by_mntnsmap = cli.mntnsmap.is_some();
+    let mut open_skel = open_skeleton!(TcpconnectSkelBuilder, object, cli.common.btf.as_deref());
+    let rodata = writable_rodata(open_skel.maps.rodata_data.as_deref_mut())?;
+    set_common_rodata!(rodata, channel, cli.uid, pinned_filters);
     rodata.count_mode = cli.count;
     rodata.count_by_sport = cli.count && cli.source_port;
     if let Some(pid) = cli.pid {
         rodata.filter_pid = pid;
-    }
-    if let Some(uid) = cli.uid {
-        rodata.filter_uid = uid;
     }
     if cli.ipv4 {
         rodata.filter_family = AF_INET;

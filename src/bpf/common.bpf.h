@@ -2,7 +2,8 @@
 /*
  * What every tool's BPF side shares: the event channel (BPF ring buffer, or a
  * perf buffer on kernels older than 5.8, chosen by user space before load),
- * the count of events that could not be sent, and the pinned-map filters.
+ * the count of events that could not be sent, and the filters both tools
+ * have (-u, and the pinned maps).
  */
 #ifndef __COMMON_BPF_H__
 #define __COMMON_BPF_H__
@@ -11,9 +12,11 @@
 #include <bpf/bpf_core_read.h>
 
 #define ENOSPC 28
+#define INVALID_UID ((uid_t)-1)
 
 /* Set by user space before load; the verifier prunes the branch not taken. */
 const volatile bool use_ringbuf = true;
+const volatile uid_t filter_uid = INVALID_UID;
 const volatile bool filter_by_cgroupmap = false;
 const volatile bool filter_by_mntnsmap = false;
 
@@ -70,8 +73,11 @@ static __always_inline bool id_in_filter(void *filter, u64 id)
 	return ids && bpf_map_lookup_elem(ids, &id);
 }
 
-static __always_inline bool pinned_filters_pass(void)
+/* The filters both tools have: -u, --cgroupmap, --mntnsmap. */
+static __always_inline bool common_filters_pass(void)
 {
+	if (filter_uid != INVALID_UID && (u32)bpf_get_current_uid_gid() != filter_uid)
+		return false;
 	if (filter_by_cgroupmap && !id_in_filter(&cgroup_filter, bpf_get_current_cgroup_id()))
 		return false;
 	if (filter_by_mntnsmap) {

@@ -18,9 +18,6 @@
 #include <bpf/bpf_tracing.h>
 #include "execsnoop.h"
 
-#define INVALID_UID ((uid_t)-1)
-
-const volatile uid_t filter_uid = INVALID_UID;
 const volatile pid_t filter_ppid = 0;
 const volatile bool filter_by_cgroup = false;
 /* -x: the syscall tracepoints are loaded and keep pending_execs. */
@@ -57,13 +54,11 @@ struct {
 
 static __always_inline bool task_passes_filters(struct task_struct *task)
 {
-	if (filter_uid != INVALID_UID && (u32)bpf_get_current_uid_gid() != filter_uid)
-		return false;
 	if (filter_ppid && BPF_CORE_READ(task, real_parent, tgid) != filter_ppid)
 		return false;
 	if (filter_by_cgroup && bpf_current_task_under_cgroup(&cgroup_dir, 0) != 1)
 		return false;
-	return pinned_filters_pass();
+	return common_filters_pass();
 }
 
 static __always_inline struct exec_event *new_event(struct task_struct *task, int retval)

@@ -2,7 +2,6 @@
 #ifndef __EXECSNOOP_H__
 #define __EXECSNOOP_H__
 
-#define TASK_COMM_LEN 16
 /* Bytes of the exec'd file name kept (PATH_MAX). */
 #define FILENAME_MAX_LEN 4096
 /*

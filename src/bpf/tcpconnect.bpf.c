@@ -28,10 +28,8 @@
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define TCP_SYN_SENT 2
-#define INVALID_UID ((uid_t)-1)
 
 const volatile pid_t filter_pid = 0;
-const volatile uid_t filter_uid = INVALID_UID;
 /* 0, AF_INET or AF_INET6 (-4 / -6) */
 const volatile u16 filter_family = 0;
 const volatile u32 filter_ports_len = 0;
@@ -69,9 +67,7 @@ static __always_inline bool task_passes_filters(void)
 {
 	if (filter_pid && (bpf_get_current_pid_tgid() >> 32) != filter_pid)
 		return false;
-	if (filter_uid != INVALID_UID && (u32)bpf_get_current_uid_gid() != filter_uid)
-		return false;
-	return pinned_filters_pass();
+	return common_filters_pass();
 }
 
 static __always_inline bool endpoint_passes_filters(u16 family, u16 dport)
@@ -82,6 +78,8 @@ static __always_inline bool endpoint_passes_filters(u16 family, u16 dport)
 		return false;
 	if (!filter_ports_len)
 		return true;
+	/* Unrolled: bounded loops need Linux 5.3, the rest of the program 5.2. */
+#pragma unroll
 	for (i = 0; i < MAX_PORTS; i++) {
 		if (i >= filter_ports_len)
 			break;

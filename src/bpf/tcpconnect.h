@@ -2,7 +2,6 @@
 #ifndef __TCPCONNECT_H__
 #define __TCPCONNECT_H__
 
-#define TASK_COMM_LEN 16
 /* Destination ports -P accepts, as upstream. */
 #define MAX_PORTS 64
 

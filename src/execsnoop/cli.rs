@@ -8,6 +8,8 @@ use regex::bytes::Regex;
 use crate::cli::{parse_pid, parse_regex, parse_uid, CommonArgs, PinnedFilters};
 
 const MAX_ARGS_LIMIT: usize = 60;
+/// Upstream's default for --max-args.
+pub const DEFAULT_MAX_ARGS: usize = 20;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,7 +56,7 @@ pub struct Cli {
     #[arg(short = 'U', long)]
     pub print_uid: bool,
     /// Maximum number of arguments parsed and displayed, in [1, 60]
-    #[arg(long, value_name = "MAX_ARGS", default_value_t = 20, value_parser = parse_max_args,
+    #[arg(long, value_name = "MAX_ARGS", default_value_t = DEFAULT_MAX_ARGS, value_parser = parse_max_args,
           allow_negative_numbers = true)]
     pub max_args: usize,
     /// Trace processes in this cgroup v2 directory (and below it) only

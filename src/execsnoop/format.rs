@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use super::cli::DEFAULT_MAX_ARGS;
 use super::event::ExecEvent;
 use crate::output::clock::WallClock;
 use crate::output::escape::{push_escaped, push_padded, Quoting};
@@ -44,7 +45,7 @@ impl Default for Columns {
             cpu: false,
             parent_comm: false,
             quote: false,
-            max_args: 20,
+            max_args: DEFAULT_MAX_ARGS,
         }
     }
 }

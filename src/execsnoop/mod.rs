@@ -70,13 +70,12 @@ impl EventHandler for ExecPrinter {
         Ok(self.output.announce_start("exec()s")?)
     }
 
-    fn handle_event(&mut self, data: &[u8]) -> Flow {
+    fn handle_event(&mut self, data: &[u8]) {
         if let Some(event) = ExecEvent::decode(data) {
             if self.filter.matches(&event) {
                 self.formatter.write_event(self.output.buffer(), &event);
             }
         }
-        Flow::Continue
     }
 
     fn end_of_batch(&mut self) -> Result<Flow> {

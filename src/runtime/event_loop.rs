@@ -31,8 +31,9 @@ pub trait EventHandler {
         self.end_of_batch()
     }
     /// One record, as the BPF program sent it.
-    fn handle_event(&mut self, data: &[u8]) -> Flow;
+    fn handle_event(&mut self, data: &[u8]);
     /// Called after each batch of records: the moment to write output.
+    /// `Flow::Stop` (stdout closed) ends the loop.
     fn end_of_batch(&mut self) -> Result<Flow>;
 }
 
@@ -65,17 +66,13 @@ pub fn run_event_loop(
 ) -> Result<()> {
     let handler = RefCell::new(handler);
     let received = Cell::new(0u64);
-    let stopped_by_handler = Cell::new(false);
     let on_event = |data: &[u8]| {
         received.set(received.get() + 1);
-        let flow = handler.borrow_mut().handle_event(data);
-        stopped_by_handler.set(stopped_by_handler.get() || flow == Flow::Stop);
-        flow
+        handler.borrow_mut().handle_event(data);
     };
     let batches = Batches {
         handler: &handler,
         received: &received,
-        stopped_by_handler: &stopped_by_handler,
     };
     let channel_error = |err: libbpf_rs::Error| Error::from_libbpf("reading events", &err);
     let mut lost = LostEvents::new(maps.lost_events);
@@ -84,40 +81,30 @@ pub fn run_event_loop(
         EventChannel::RingBuffer => {
             let mut builder = RingBufferBuilder::new();
             builder
-                .add(maps.events_ringbuf, |data| match on_event(data) {
-                    Flow::Continue => 0,
-                    Flow::Stop => -1,
+                .add(maps.events_ringbuf, |data| {
+                    on_event(data);
+                    0
                 })
                 .map_err(channel_error)?;
             let ring = builder.build().map_err(channel_error)?;
-            if !batches.ready()? {
-                return Ok(());
-            }
-            batches.run(|timeout| ring.poll(timeout), || lost.report_if_due())?;
-            if !stopped_by_handler.get() {
-                let _ = ring.consume();
-                batches.end()?;
-            }
+            batches.run(
+                |timeout| ring.poll(timeout),
+                || ring.consume(),
+                || lost.report_if_due(),
+            )?;
         }
         EventChannel::PerfBuffer => {
             let perf = PerfBufferBuilder::new(maps.events_perfbuf)
                 .pages(PERF_BUFFER_PAGES)
-                .sample_cb(|_cpu, data| {
-                    // A perf buffer cannot be told to stop mid-batch; the
-                    // handler's Stop ends the loop after the batch.
-                    let _ = on_event(data);
-                })
+                .sample_cb(|_cpu, data| on_event(data))
                 .lost_cb(|cpu, count| eprintln!("Lost {count} events on CPU #{cpu}!"))
                 .build()
                 .map_err(channel_error)?;
-            if !batches.ready()? {
-                return Ok(());
-            }
-            batches.run(|timeout| perf.poll(timeout), || lost.report_if_due())?;
-            if !stopped_by_handler.get() {
-                let _ = perf.consume();
-                batches.end()?;
-            }
+            batches.run(
+                |timeout| perf.poll(timeout),
+                || perf.consume(),
+                || lost.report_if_due(),
+            )?;
         }
     }
     lost.report();
@@ -129,20 +116,23 @@ pub fn run_event_loop(
 struct Batches<'a, H> {
     handler: &'a RefCell<H>,
     received: &'a Cell<u64>,
-    stopped_by_handler: &'a Cell<bool>,
 }
 
 impl<H: EventHandler> Batches<'_, &mut H> {
     fn run(
         &self,
         poll: impl Fn(Duration) -> libbpf_rs::Result<()>,
+        drain: impl Fn() -> libbpf_rs::Result<()>,
         mut after_batch: impl FnMut(),
     ) -> Result<()> {
+        if self.handler.borrow_mut().ready()? == Flow::Stop {
+            return Ok(());
+        }
         while !stop_requested() {
             let before = self.received.get();
             let polled = poll(POLL_INTERVAL);
-            if !self.end()? {
-                break;
+            if self.handler.borrow_mut().end_of_batch()? == Flow::Stop {
+                return Ok(());
             }
             if let Err(err) = polled {
                 if err.kind() != ErrorKind::Interrupted {
@@ -154,19 +144,11 @@ impl<H: EventHandler> Batches<'_, &mut H> {
                 thread::sleep(BATCH_GATHER);
             }
         }
+        // Stopped by a signal: what the kernel already sent is still shown
+        // (a stdout closed meanwhile changes nothing now).
+        let _ = drain();
+        let _ = self.handler.borrow_mut().end_of_batch()?;
         Ok(())
-    }
-
-    /// Announces the open channel; false when the loop must stop.
-    fn ready(&self) -> Result<bool> {
-        let flow = self.handler.borrow_mut().ready()?;
-        Ok(flow == Flow::Continue)
-    }
-
-    /// Ends a batch; false when the loop must stop.
-    fn end(&self) -> Result<bool> {
-        let flow = self.handler.borrow_mut().end_of_batch()?;
-        Ok(flow == Flow::Continue && !self.stopped_by_handler.get())
     }
 }
 

@@ -74,6 +74,25 @@ pub fn use_btf_file(builder: &mut ObjectBuilder, btf: Option<&Path>) -> Result<(
     Ok(())
 }
 
+/// Opens a tool's skeleton (`$builder`: its generated SkelBuilder type) into
+/// `$object`, against the --btf file when one is given.
+#[macro_export]
+macro_rules! open_skeleton {
+    ($builder:ty, $object:expr, $btf:expr) => {{
+        use libbpf_rs::skel::SkelBuilder as _;
+        let mut builder = <$builder>::default();
+        $crate::runtime::loader::use_btf_file(builder.object_builder_mut(), $btf)?;
+        builder
+            .open($object)
+            .map_err(|err| $crate::error::Error::from_libbpf("opening the BPF object", &err))?
+    }};
+}
+
+/// The read-only data of an opened skeleton, where the filters are set.
+pub fn writable_rodata<T>(rodata: Option<&mut T>) -> Result<&mut T> {
+    rodata.ok_or_else(|| Error::new("the BPF object has no read-only data section"))
+}
+
 /// How events travel from the kernel: a BPF ring buffer (Linux >= 5.8, one
 /// buffer shared by all CPUs, events in order) or per-CPU perf buffers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +148,20 @@ macro_rules! common_open_maps {
     };
 }
 
+/// Sets the read-only flags every tool's BPF object has (common.bpf.h) in an
+/// opened skeleton's rodata: the channel, -u, and the pinned-map filters.
+#[macro_export]
+macro_rules! set_common_rodata {
+    ($rodata:expr, $channel:expr, $uid:expr, $pinned:expr) => {{
+        $rodata.use_ringbuf = $channel.is_ring_buffer();
+        if let Some(uid) = $uid {
+            $rodata.filter_uid = uid;
+        }
+        $rodata.filter_by_cgroupmap = $pinned.filters_cgroups();
+        $rodata.filter_by_mntnsmap = $pinned.filters_mount_namespaces();
+    }};
+}
+
 /// The operator's pinned filter maps, opened and checked once, before any
 /// load: they shape the object and are plugged in once it is loaded.
 #[derive(Debug, Default)]
@@ -151,6 +184,14 @@ impl PinnedFilterMaps {
                 "mount namespace ids",
             )?,
         })
+    }
+
+    pub fn filters_cgroups(&self) -> bool {
+        self.cgroup_ids.is_some()
+    }
+
+    pub fn filters_mount_namespaces(&self) -> bool {
+        self.mntns_ids.is_some()
     }
 
     /// Puts the maps in their slots of the loaded object.

@@ -5,7 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::skel::types::{connect_event, connect_key};
 use crate::output::escape::c_str_bytes;
 
-const AF_INET: u16 = 2;
+pub const AF_INET: u16 = 2;
+pub const AF_INET6: u16 = 10;
 
 // SAFETY: both are #[repr(C)] structs of integers and byte arrays (generated
 // from src/bpf/tcpconnect.h); every bit pattern is valid.

@@ -49,11 +49,10 @@ impl EventHandler for ConnectPrinter {
         Ok(self.output.announce_start("connects")?)
     }
 
-    fn handle_event(&mut self, data: &[u8]) -> Flow {
+    fn handle_event(&mut self, data: &[u8]) {
         if let Some(event) = connect_event::decode(data) {
             self.formatter.write_event(self.output.buffer(), &event);
         }
-        Flow::Continue
     }
 
     fn end_of_batch(&mut self) -> Result<Flow> {
