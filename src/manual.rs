@@ -37,7 +37,7 @@ pub fn tools() -> [ToolManual; 2] {
                  defaults and columns.",
             ],
             overhead: &[
-                "One tracepoint program runs per exec (three more per exec with -x), \
+                "One tracepoint program runs per exec (two more with -x: syscall entry and exit), \
                  sending one record of the used size through a BPF ring buffer. User space \
                  wakes at most once per 50 ms batch and writes each batch with one write(2). \
                  Exec rates are rarely high enough for this to be measurable; see the \
@@ -50,8 +50,11 @@ pub fn tools() -> [ToolManual; 2] {
                  line separators and bidirectional overrides as \\u{HHHH}.",
                 "If events come faster than they are read, the ring buffer fills and \
                  \"Lost N events!\" is printed on stderr.",
+                "Scripts show what the caller ran, not the interpreter's argv; on kernels \
+                 without BTF (the classic tracepoint) the interpreter's entries show too.",
                 "Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and a kernel with \
-                 BTF. tracefs is mounted at /sys/kernel/tracing when it is not mounted.",
+                 BTF (or --btf). With -x, or without kernel BTF, tracefs is needed and \
+                 mounted at /sys/kernel/tracing when it is not mounted.",
             ],
             see_also: "tcpconnect(8), bpftool(8)",
         },
@@ -77,11 +80,11 @@ pub fn tools() -> [ToolManual; 2] {
                  to the connect itself; see the project's README for benchmark figures.",
             ],
             caveats: &[
-                "On the tracepoint way the source port is chosen after the traced state \
-                 change; with -s or -L an event waits for it until the socket's next state \
-                 change or first SYN retransmit (about a round trip, at most about a second).",
-                "A connect that fails inside tcp_v4_connect() after the move to SYN_SENT \
-                 (source port exhaustion) is still reported on the tracepoint way.",
+                "On the tracepoint way the kernel moves the socket to SYN_SENT before it \
+                 picks the source port, and the connect can still fail then; so each event \
+                 waits until the connect has surely started: the socket's next state change \
+                 (about a round trip) or its first SYN retransmission (about a second). \
+                 Connects still waiting when tracing stops are counted on stderr.",
                 "Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and a kernel with BTF.",
             ],
             see_also: "execsnoop(8), ss(8), bpftool(8)",

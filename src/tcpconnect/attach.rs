@@ -67,7 +67,7 @@ impl AttachMethod {
             }
             Self::Kprobe => "kprobes on tcp_v4_connect/tcp_v6_connect (CONFIG_KPROBES=y)",
             Self::BtfTracepoint | Self::Tracepoint => {
-                "the sock:inet_sock_set_state tracepoint (Linux >= 4.16)"
+                "the sock:inet_sock_set_state tracepoint (Linux >= 5.2)"
             }
         }
     }
