@@ -15,7 +15,7 @@ use bpftools::output::clock::monotonic_ns;
 use bpftools::runtime::event_loop::run_event_loop;
 use bpftools::runtime::loader::{
     btf_tracepoints_allowed, configure_common_maps, first_that_works, open_cgroup_dir,
-    set_cgroup_slot, writable_rodata, Attempts, EventChannel, PinnedFilterMaps,
+    set_cgroup_slot, writable_rodata, EventChannel, PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
 use bpftools::{common_open_maps, event_maps, open_skeleton, set_common_rodata};
@@ -43,7 +43,7 @@ fn run(cli: Cli) -> Result<()> {
         .into_iter()
         .filter(|hook| *hook != ExecHook::BtfTracepoint || btf_tracepoints_allowed());
     let mut objects = [const { MaybeUninit::<OpenObject>::uninit() }; 2];
-    let Attempts { loaded, failures } = first_that_works(hooks, &mut objects, |hook, object| {
+    let attempts = first_that_works(hooks, &mut objects, |hook, object| {
         load_and_attach(
             &cli,
             channel,
@@ -53,21 +53,14 @@ fn run(cli: Cli) -> Result<()> {
             object,
         )
     });
-    for (hook, err) in &failures {
-        if cli.common.verbose {
-            eprintln!("{TOOL}: {} not usable: {err}", hook.name());
-        }
+    let describe = |hook: ExecHook| hook.name().to_string();
+    if cli.common.verbose {
+        attempts.tell(TOOL, describe);
     }
-    let Some((hook, skel)) = loaded else {
-        let reasons = failures
-            .iter()
-            .map(|(hook, err)| format!("{}: {err}", hook.name()));
-        let reasons = reasons.collect::<Vec<_>>().join("; ");
+    let reasons = attempts.reasons(describe);
+    let Some((_, skel)) = attempts.loaded else {
         return Err(Error::new(format!("cannot trace execs here ({reasons})")));
     };
-    if cli.common.verbose {
-        eprintln!("{TOOL}: attached with {}", hook.name());
-    }
     signals::install_stop_handler()?;
 
     let columns = Columns {

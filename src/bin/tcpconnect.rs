@@ -8,7 +8,7 @@ use bpftools::cli::tool_main;
 use bpftools::error::{Error, Result};
 use bpftools::runtime::event_loop::run_event_loop;
 use bpftools::runtime::loader::{
-    btf_tracepoints_allowed, configure_common_maps, first_that_works, writable_rodata, Attempts,
+    btf_tracepoints_allowed, configure_common_maps, first_that_works, writable_rodata,
     EventChannel, PinnedFilterMaps,
 };
 use bpftools::runtime::{signals, system};
@@ -41,29 +41,19 @@ fn run(cli: Cli) -> Result<()> {
         .filter(|method| *method != AttachMethod::BtfTracepoint || btf_tracepoints_allowed());
     let mut objects =
         [const { MaybeUninit::<OpenObject>::uninit() }; AttachMethod::MOST_CANDIDATES];
-    let Attempts { loaded, failures } =
-        first_that_works(candidates, &mut objects, |method, object| {
-            load_and_attach(&cli, channel, &pinned_filters, method, object)
+    let attempts = first_that_works(candidates, &mut objects, |method, object| {
+        load_and_attach(&cli, channel, &pinned_filters, method, object)
+    });
+    if cli.common.verbose {
+        attempts.tell(TOOL, |method| {
+            format!("{} ({})", method.name(), method.hooks())
         });
-    if cli.common.verbose {
-        for (method, err) in &failures {
-            eprintln!(
-                "{TOOL}: {} ({}) not usable: {err}",
-                method.name(),
-                method.hooks()
-            );
-        }
     }
-    let Some((method, skel)) = loaded else {
-        return Err(no_way_to_attach(cli.attach, &failures));
+    let reasons = attempts.reasons(|method| method.hooks().to_string());
+    let last_tried = attempts.failures.last().map(|(method, _)| *method);
+    let Some((_, skel)) = attempts.loaded else {
+        return Err(no_way_to_attach(cli.attach, last_tried, &reasons));
     };
-    if cli.common.verbose {
-        eprintln!(
-            "{TOOL}: attached with {} ({})",
-            method.name(),
-            method.hooks()
-        );
-    }
     signals::install_stop_handler()?;
 
     let formatter: Box<dyn ConnectFormatter> = if cli.common.json {
@@ -138,17 +128,16 @@ fn load_and_attach<'obj>(
 }
 
 /// One line: what was asked for, and why nothing could be used.
-fn no_way_to_attach(choice: AttachChoice, failures: &[(AttachMethod, Error)]) -> Error {
-    let reasons = failures
-        .iter()
-        .map(|(method, err)| format!("{}: {err}", method.hooks()))
-        .collect::<Vec<_>>()
-        .join("; ");
-    match (choice, failures.last()) {
+fn no_way_to_attach(
+    choice: AttachChoice,
+    last_tried: Option<AttachMethod>,
+    reasons: &str,
+) -> Error {
+    match (choice, last_tried) {
         (AttachChoice::Auto, _) | (_, None) => Error::new(format!(
             "no way to trace connects works on this kernel ({reasons})"
         )),
-        (_, Some((method, _))) => Error::new(format!(
+        (_, Some(method)) => Error::new(format!(
             "--attach {}: this kernel does not provide {} ({reasons}); try --attach auto",
             method.name(),
             method.requirement()

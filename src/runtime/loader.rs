@@ -38,6 +38,28 @@ pub struct Attempts<C, S> {
     pub failures: Vec<(C, Error)>,
 }
 
+impl<C: Copy, S> Attempts<C, S> {
+    /// For -v: why each candidate before the one used failed, and which one
+    /// is used, as `describe` names them.
+    pub fn tell(&self, tool: &str, describe: impl Fn(C) -> String) {
+        for (candidate, err) in &self.failures {
+            eprintln!("{tool}: {} not usable: {err}", describe(*candidate));
+        }
+        if let Some((candidate, _)) = &self.loaded {
+            eprintln!("{tool}: attached with {}", describe(*candidate));
+        }
+    }
+
+    /// Every failure as `name: reason`, joined for one error line.
+    pub fn reasons(&self, describe: impl Fn(C) -> String) -> String {
+        let reasons = self
+            .failures
+            .iter()
+            .map(|(candidate, err)| format!("{}: {err}", describe(*candidate)));
+        reasons.collect::<Vec<_>>().join("; ")
+    }
+}
+
 /// Opens, loads and attaches with the first of `candidates` that works,
 /// each attempt in an object storage of its own (a failed attempt's object
 /// is dropped as the next one opens).
