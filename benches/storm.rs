@@ -176,7 +176,20 @@ fn tools(name: &str, ours_path: &str, compare_variable: &str) -> Vec<Tool> {
     tools
 }
 
-/// `name` on PATH or in /usr/sbin, /sbin, that is not our binary.
+/// Whether `candidate` is a copy of our tool (installed, say, in
+/// /usr/local/sbin): it answers --version as ours does.
+fn is_a_copy_of_ours(name: &str, candidate: &Path) -> bool {
+    let ours = format!("{name} {}\n", env!("CARGO_PKG_VERSION"));
+    std::process::Command::new(candidate)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|out| out.stdout == ours.as_bytes())
+}
+
+/// `name` on PATH or in /usr/sbin, /sbin, that is neither our binary nor a
+/// copy of it.
 fn find_other(name: &str, ours: &Path) -> Option<PathBuf> {
     let ours = fs::canonicalize(ours).ok();
     let path_dirs = env::var_os("PATH")
@@ -189,7 +202,9 @@ fn find_other(name: &str, ours: &Path) -> Option<PathBuf> {
         .find(|candidate| {
             let executable = fs::metadata(candidate)
                 .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0);
-            executable && fs::canonicalize(candidate).ok() != ours
+            executable
+                && fs::canonicalize(candidate).ok() != ours
+                && !is_a_copy_of_ours(name, candidate)
         })
 }
 
