@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{exit, ExitCode};
 
 use clap::error::ErrorKind;
-use clap::{Args, Parser};
+use clap::{ArgAction, Args, Parser};
 use nix::unistd::User;
 
 use crate::error::Result as ToolResult;
@@ -22,6 +22,9 @@ pub struct CommonArgs {
     /// Verbose debug output (libbpf's log, and how the tool attached, on stderr)
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    /// Print help (also -? and --usage, as upstream's argp)
+    #[arg(short = 'h', long, short_alias = '?', alias = "usage", action = ArgAction::Help)]
+    help: Option<bool>,
 }
 
 /// A tool's whole `main`: parse the flags, run, and turn an error into one

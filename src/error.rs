@@ -22,7 +22,11 @@ impl Error {
     pub fn from_libbpf(step: &str, err: &libbpf_rs::Error) -> Self {
         // libbpf_rs errors nest context with newlines; keep it on one line.
         let detail = err.to_string().replace('\n', ": ");
-        Self::new(format!("{step}: {detail} (-v shows libbpf's log)"))
+        let hint = match crate::runtime::loader::libbpf_log_shown() {
+            true => "",
+            false => " (-v shows libbpf's log)",
+        };
+        Self::new(format!("{step}: {detail}{hint}"))
     }
 }
 

@@ -15,6 +15,7 @@ pub const DEFAULT_MAX_ARGS: usize = 20;
 #[command(
     name = "execsnoop",
     version,
+    disable_help_flag = true,
     about = "Trace exec() syscalls",
     after_help = "EXAMPLES:
     execsnoop           # trace all exec() syscalls

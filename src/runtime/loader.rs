@@ -3,6 +3,7 @@
 
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::sys::statfs::{fstatfs, statfs, BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC};
 use std::path::Path;
@@ -14,6 +15,13 @@ use libbpf_rs::{
 use crate::cli::PinnedFilters;
 use crate::error::{Error, Result};
 
+/// Whether libbpf's log goes to stderr (-v); error lines point to it otherwise.
+static LIBBPF_LOG_SHOWN: AtomicBool = AtomicBool::new(false);
+
+pub fn libbpf_log_shown() -> bool {
+    LIBBPF_LOG_SHOWN.load(Ordering::Relaxed)
+}
+
 fn print_libbpf_message(_level: PrintLevel, message: String) {
     eprint!("{message}");
 }
@@ -21,6 +29,7 @@ fn print_libbpf_message(_level: PrintLevel, message: String) {
 /// libbpf's own messages go to stderr with -v and nowhere otherwise: failures
 /// reach the operator as our one-line errors.
 pub fn set_libbpf_logging(verbose: bool) {
+    LIBBPF_LOG_SHOWN.store(verbose, Ordering::Relaxed);
     let callback = verbose.then_some((PrintLevel::Debug, print_libbpf_message as _));
     libbpf_rs::set_print(callback);
 }

@@ -25,6 +25,7 @@ pub enum AttachChoice {
 #[command(
     name = "tcpconnect",
     version,
+    disable_help_flag = true,
     about = "Count/Trace active tcp connections",
     after_help = "EXAMPLES:
     tcpconnect             # trace all TCP connect()s
