@@ -156,6 +156,14 @@ mod tests {
     }
 
     #[test]
+    fn argp_help_spellings_print_help() {
+        for flag in ["-h", "--help", "-?", "--usage"] {
+            let kind = parse(&[flag]).unwrap_err().kind();
+            assert_eq!(kind, clap::error::ErrorKind::DisplayHelp, "{flag}");
+        }
+    }
+
+    #[test]
     fn bad_values_are_rejected_with_upstream_wording() {
         for bad in ["0", "61", "-1", "x"] {
             let err = parse(&["--max-args", bad]).unwrap_err().to_string();
