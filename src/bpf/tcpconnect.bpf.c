@@ -130,7 +130,6 @@ static __always_inline void read_sock_endpoints(struct connect_event *event, str
 	}
 	event->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	event->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	unmap_v4(event);
 }
 
 /* Counts or sends a complete event that passed the filters. */
@@ -171,6 +170,7 @@ static __always_inline int connect_returned(void *ctx, struct sock *sk, int ret,
 	if (ret != 0 || !task_passes_filters())
 		return 0;
 	read_sock_endpoints(&event, sk);
+	unmap_v4(&event);
 	/* tcp_v6_connect delegated a v4-mapped address to tcp_v4_connect, which reported it. */
 	if (via_v6 && event.family == AF_INET)
 		return 0;

@@ -1,24 +1,13 @@
 //! execsnoop: every exec() on the host. The data path is laid out in order:
 //! event.rs (decode), filter.rs (user-space filters), format.rs (text or
-//! JSON), and
-//! the handler below that strings them to the output.
+//! JSON), and the handler below that strings them to the output.
 
 pub mod cli;
 pub mod event;
 pub mod filter;
 pub mod format;
 
-/// The generated skeleton of src/bpf/execsnoop.bpf.c.
-#[allow(
-    clippy::all,
-    clippy::pedantic,
-    missing_docs,
-    non_camel_case_types,
-    unused
-)]
-pub mod skel {
-    include!(concat!(env!("OUT_DIR"), "/execsnoop.skel.rs"));
-}
+bpf_skeleton!("execsnoop");
 
 use crate::error::Result;
 use crate::output::{Flow, Output};

@@ -1,23 +1,13 @@
 //! tcpconnect: every active TCP open the kernel accepted. The data path:
-//! event.rs (decode) -> format.rs (text or JSON) -> output; filtering happens in the
-//! kernel. attach.rs picks how connects are hooked.
+//! event.rs (decode) -> format.rs (text or JSON) -> output; filtering
+//! happens in the kernel. attach.rs picks how connects are hooked.
 
 pub mod attach;
 pub mod cli;
 pub mod event;
 pub mod format;
 
-/// The generated skeleton of src/bpf/tcpconnect.bpf.c.
-#[allow(
-    clippy::all,
-    clippy::pedantic,
-    missing_docs,
-    non_camel_case_types,
-    unused
-)]
-pub mod skel {
-    include!(concat!(env!("OUT_DIR"), "/tcpconnect.skel.rs"));
-}
+bpf_skeleton!("tcpconnect");
 
 use libbpf_rs::{MapCore, MapFlags};
 
