@@ -58,16 +58,23 @@ pub fn parse_or_exit<T: Parser>(tool: &str) -> T {
             exit(0)
         }
         Err(err) => {
-            eprintln!("{tool}: {} (see '{tool} --help')", first_line_of(&err));
+            eprintln!("{tool}: {} (see '{tool} --help')", one_line(&err));
             exit(EXIT_USAGE)
         }
     }
 }
 
-fn first_line_of(err: &clap::Error) -> String {
+/// clap's message in one line: its first line, and the valid values where
+/// clap lists them on the next (`[possible values: ...]`); usage and tips go.
+fn one_line(err: &clap::Error) -> String {
     let rendered = err.render().to_string();
-    let line = rendered.lines().next().unwrap_or("invalid arguments");
-    line.strip_prefix("error: ").unwrap_or(line).to_string()
+    let mut lines = rendered.lines().map(str::trim);
+    let first = lines.next().unwrap_or("invalid arguments");
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    if let Some(values) = lines.find(|line| line.starts_with("[possible values:")) {
+        line = format!("{line} {values}");
+    }
+    line
 }
 
 /// A user id: a number in [0, 2^32 - 2] (as upstream), or a user name.
