@@ -11,7 +11,7 @@ use nix::unistd::User;
 use crate::error::Result as ToolResult;
 
 /// Flags every tool has, after its own.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Default, Args)]
 pub struct CommonArgs {
     /// Print one JSON object per event per line (JSON Lines) instead of columns
     #[arg(long)]
@@ -115,13 +115,6 @@ pub fn parse_pid(value: &str) -> Result<i32, String> {
             i32::MAX
         )),
     }
-}
-
-/// The pinned-map filters both tools take (BCC's --cgroupmap / --mntnsmap).
-#[derive(Clone, Debug, Default)]
-pub struct PinnedFilters {
-    pub cgroupmap: Option<PathBuf>,
-    pub mntnsmap: Option<PathBuf>,
 }
 
 #[cfg(test)]

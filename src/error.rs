@@ -22,7 +22,7 @@ impl Error {
     pub fn from_libbpf(step: &str, err: &libbpf_rs::Error) -> Self {
         // libbpf_rs errors nest context with newlines; keep it on one line.
         let detail = err.to_string().replace('\n', ": ");
-        let hint = match crate::runtime::loader::libbpf_log_shown() {
+        let hint = match crate::runtime::libbpf_log::shown() {
             true => "",
             false => " (-v shows libbpf's log)",
         };

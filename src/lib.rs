@@ -1,12 +1,15 @@
 //! Rust re-implementations of BCC's libbpf-tools `execsnoop` and `tcpconnect`.
 //!
-//! Data flows one way: kernel event -> typed struct (`*/event.rs`) -> filter
-//! -> formatter (`*/format.rs`) -> buffered stdout (`output`). What the tools
-//! share (system checks, loading, the event loop, signals, output, errors)
-//! lives in `runtime`, `output`, `cli` and `error`.
+//! A tool is its BPF program (src/bpf/), one module (its flags, its record
+//! type, its formatters, its manual, and the `Tool` it implements) and its
+//! tests. Everything else is shared: `runtime::pipeline` runs every tool from
+//! its flags to its exit, and `data_path` carries each kernel event to stdout:
+//! record -> typed event (`*/event.rs`) -> filter -> formatter (`*/format.rs`)
+//! -> buffered stdout (`output`).
 
-/// `pub mod skel` holding the Rust skeleton build.rs generated for
-/// src/bpf/`$tool`.bpf.c; generated code, so lints are not applied to it.
+/// `pub mod skel`: the Rust skeleton build.rs generated for
+/// src/bpf/`$tool`.bpf.c, used for its record types; generated code, so
+/// lints are not applied to it.
 macro_rules! bpf_skeleton {
     ($tool:literal) => {
         #[allow(
@@ -22,10 +25,16 @@ macro_rules! bpf_skeleton {
     };
 }
 
+#[path = "bpf/constants.rs"]
+pub mod bpf_constants;
 pub mod cli;
+pub mod data_path;
 pub mod error;
-pub mod execsnoop;
 pub mod manual;
 pub mod output;
 pub mod runtime;
+
+pub mod execsnoop;
 pub mod tcpconnect;
+
+pub use runtime::pipeline::run;

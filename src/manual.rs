@@ -10,84 +10,68 @@ use clap_complete::Shell;
 use clap_mangen::Man;
 use roff::{bold, roman, Roff};
 
-/// What a man page says beyond the flags.
-pub struct ToolManual {
-    pub command: Command,
+/// What a tool's man page says beyond its flags, and its examples (which
+/// --help shows too). Each tool keeps its own, next to its code.
+pub struct Manual {
     pub description: &'static [&'static str],
+    pub examples: &'static [Example],
+    /// The column --help aligns the examples' `#` at.
+    pub example_column: usize,
     pub overhead: &'static [&'static str],
     pub caveats: &'static [&'static str],
     pub see_also: &'static str,
 }
 
+/// `TOOL ARGS`, and what it does.
+pub struct Example {
+    pub args: &'static str,
+    pub purpose: &'static str,
+}
+
+impl Example {
+    fn command(&self, tool: &str) -> String {
+        format!("{tool} {}", self.args).trim_end().to_string()
+    }
+}
+
+impl Manual {
+    /// The EXAMPLES section of --help, as BCC's tools lay it out: each `#`
+    /// at the example column, or for commands too long for it, two columns
+    /// after the longest of them.
+    pub fn help_examples(&self, tool: &str) -> String {
+        let commands: Vec<String> = self.examples.iter().map(|e| e.command(tool)).collect();
+        let too_long = commands.iter().map(String::len);
+        let too_long = too_long.filter(|&len| len + 2 > self.example_column);
+        let long_column = too_long.max().unwrap_or(0) + 2;
+        let mut text = String::from("EXAMPLES:");
+        for (command, example) in commands.iter().zip(self.examples) {
+            let column = match command.len() + 2 > self.example_column {
+                true => long_column,
+                false => self.example_column,
+            };
+            let purpose = example.purpose;
+            text.push_str(&format!("\n    {command:<column$}# {purpose}"));
+        }
+        text
+    }
+}
+
+/// A tool's manual with the flags it documents.
+pub struct ToolManual {
+    pub command: Command,
+    pub manual: &'static Manual,
+}
+
+/// Every tool's manual.
 pub fn tools() -> [ToolManual; 2] {
     [
         ToolManual {
             command: crate::execsnoop::cli::Cli::command(),
-            description: &[
-                "execsnoop traces new processes: every successful exec() on the host, and \
-                 with -x the failed ones too. One line per exec shows the command name, \
-                 process id, parent process id, return value, the file name passed to exec \
-                 and the arguments.",
-                "Successful execs are taken from the sched:sched_process_exec tracepoint, \
-                 so execve(), execveat() and fexecve(), execs from any thread, and execs the \
-                 kernel starts are all seen. Arguments are read from the new process's \
-                 argument area just after exec, so they are complete. Failed execs (-x) \
-                 come from the syscalls:sys_enter/sys_exit_execve(at) tracepoints.",
-                "It is a drop-in replacement for BCC's libbpf-tools execsnoop: same flags, \
-                 defaults and columns.",
-            ],
-            overhead: &[
-                "One tracepoint program runs per exec (two more with -x: syscall entry and exit), \
-                 sending one record of the used size through a BPF ring buffer. User space \
-                 wakes at most once per 50 ms batch and writes each batch with one write(2). \
-                 Exec rates are rarely high enough for this to be measurable; see the \
-                 project's README for benchmark figures.",
-            ],
-            caveats: &[
-                "Up to 8 KiB of arguments are kept per exec; longer argument lists end with \
-                 \" ...\". Arguments and names are escaped so one exec is always one line: \
-                 control characters as \\n, \\t, \\r or \\xHH, invalid UTF-8 as \\xHH, Unicode \
-                 line separators and bidirectional overrides as \\u{HHHH}.",
-                "If events come faster than they are read, the ring buffer fills and \
-                 \"Lost N events!\" is printed on stderr.",
-                "Scripts show what the caller ran, not the interpreter's argv; on kernels \
-                 without BTF (the classic tracepoint) the interpreter's entries show too.",
-                "Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and a kernel with \
-                 BTF (or --btf). With -x, or without kernel BTF, tracefs is needed and \
-                 mounted at /sys/kernel/tracing when it is not mounted.",
-            ],
-            see_also: "tcpconnect(8), bpftool(8)",
+            manual: &crate::execsnoop::manual::MANUAL,
         },
         ToolManual {
             command: crate::tcpconnect::cli::Cli::command(),
-            description: &[
-                "tcpconnect traces active TCP connections: every connect() the kernel \
-                 accepted, IPv4 and IPv6, with the connecting process's id, command name \
-                 and, on request, its uid, source port and a timestamp. With -c it counts \
-                 connections per source, destination and port instead, and prints the \
-                 table on exit.",
-                "It hooks tcp_v4_connect()/tcp_v6_connect() with fexit programs, or with \
-                 kprobes, or the sock:inet_sock_set_state tracepoint (move to SYN_SENT), \
-                 whichever the kernel allows first (--attach). All filters run in the \
-                 kernel.",
-                "It is a drop-in replacement for BCC's libbpf-tools tcpconnect: same flags, \
-                 defaults and columns, plus BCC Python's -4, -6 and -L, and working -C/-M.",
-            ],
-            overhead: &[
-                "One small program runs per connect (two with kprobes), sending one \
-                 fixed-size record, or only updating a counter in count mode. User space \
-                 wakes at most once per 50 ms batch. The per-connect cost is small next \
-                 to the connect itself; see the project's README for benchmark figures.",
-            ],
-            caveats: &[
-                "On the tracepoint way the kernel moves the socket to SYN_SENT before it \
-                 picks the source port, and the connect can still fail then; so each event \
-                 waits until the connect has surely started: the socket's next state change \
-                 (about a round trip) or its first SYN retransmission (about a second). \
-                 Connects still waiting when tracing stops are counted on stderr.",
-                "Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and a kernel with BTF.",
-            ],
-            see_also: "execsnoop(8), ss(8), bpftool(8)",
+            manual: &crate::tcpconnect::manual::MANUAL,
         },
     ]
 }
@@ -102,6 +86,8 @@ pub fn write_man_page(manual: &ToolManual, out: &mut dyn Write) -> io::Result<()
     man.render_name_section(out)?;
     man.render_synopsis_section(out)?;
 
+    let tool = manual.command.get_name().to_string();
+    let manual = manual.manual;
     let mut page = Roff::new();
     page.control("SH", ["DESCRIPTION"]);
     paragraphs(&mut page, manual.description);
@@ -111,10 +97,10 @@ pub fn write_man_page(manual: &ToolManual, out: &mut dyn Write) -> io::Result<()
 
     let mut page = Roff::new();
     page.control("SH", ["EXAMPLES"]);
-    for (command, what) in examples(&manual.command) {
+    for example in manual.examples {
         page.control("TP", []);
-        page.text([bold(what)]);
-        page.text([roman("#"), roman(" "), roman(command)]);
+        page.text([bold(example.purpose)]);
+        page.text([roman("#"), roman(" "), roman(example.command(&tool))]);
     }
     page.control("SH", ["OVERHEAD"]);
     paragraphs(&mut page, manual.overhead);
@@ -134,19 +120,6 @@ fn paragraphs(page: &mut Roff, texts: &[&str]) {
         }
         page.text([roman(*text)]);
     }
-}
-
-/// The `EXAMPLES:` lines of the --help text: (command, explanation).
-fn examples(command: &Command) -> Vec<(String, String)> {
-    let after_help = command
-        .get_after_help()
-        .map(|h| h.to_string())
-        .unwrap_or_default();
-    after_help
-        .lines()
-        .filter_map(|line| line.split_once('#'))
-        .map(|(cmd, what)| (cmd.trim().to_string(), what.trim().to_string()))
-        .collect()
 }
 
 /// Where each shell looks for completions, under PREFIX/share.

@@ -1,7 +1,8 @@
 //! The BPF programs must build for more than the machine they were written on.
 //!
 //! Every `src/bpf/*.bpf.c` is compiled with clang, the way build.rs compiles it
-//! (`-g -O2 -target bpf -Wall -Werror`, against `vmlinux/vmlinux.h`), once for
+//! (`-g -O2 -target bpf -Wall -Werror`, against `vmlinux/vmlinux.h` and the
+//! `constants.h` build.rs generates), once for
 //! each architecture the checked-in header supports. libbpf's BPF-side headers
 //! come from libbpf-sys (the same copy build.rs uses), so the test needs
 //! neither the network nor a libbpf-dev package. Each object is then checked
@@ -121,6 +122,9 @@ fn compile(source: &Path, arch: &str, libbpf_include: &Path, object: &Path) -> R
         .arg(root.join("vmlinux"))
         .arg("-I")
         .arg(root.join("src/bpf"))
+        // constants.h, which build.rs writes from src/bpf/constants.rs.
+        .arg("-I")
+        .arg(env!("OUT_DIR"))
         .arg("-I")
         .arg(libbpf_include)
         .arg("-c")

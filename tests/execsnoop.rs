@@ -1,6 +1,7 @@
 //! execsnoop on the real kernel: each test starts the built binary as root,
 //! causes execs tagged with a unique marker and checks the lines it prints
-//! (see tests/common/mod.rs for the harness and the sentinel pattern).
+//! (see tests/common/mod.rs for the harness and the sentinel pattern). What
+//! a test expects of the kernel comes from tests/common/kernel.rs.
 
 mod common;
 
@@ -11,25 +12,26 @@ use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::ptr;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{
-    assert_one_error_line, bpf_map_types, require_root, run, unique_marker, Gated, PinnedMap,
-    TempDir, TestCgroup, Tool, TIMEOUT,
+use common::host::{
+    bpf_map_types, current_thread_comm, in_private_mount_namespace, kernel_btf_copy,
+    lost_events_reported, path_arg, setpriv_as, test_pid, tracefs_mounted_in, PinnedMap, TempDir,
+    TestCgroup, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF, HIDE_KERNEL_BTF,
+    UNMOUNT_TRACEFS,
 };
+use common::kernel::Kernel;
+use common::trials::bpf_test;
+use common::{assert_one_error_line, run, unique_marker, Gated, Tool, TIMEOUT};
 use libbpf_rs::MapType;
 use nix::sys::signal::Signal;
 
 const EXECSNOOP: &str = env!("CARGO_BIN_EXE_execsnoop");
 const HEADER: &str = "PCOMM            PID    PPID   RET ARGS";
-
-/// `enum bpf_map_type` values, as /proc/PID/fdinfo shows them.
-const BPF_MAP_TYPE_PERF_EVENT_ARRAY: u32 = 4;
-const BPF_MAP_TYPE_RINGBUF: u32 = 27;
 
 fn execsnoop_command(args: &[&str]) -> Command {
     let mut command = Command::new(EXECSNOOP);
@@ -64,11 +66,6 @@ fn mentions(text: &str) -> impl Fn(&str) -> bool + '_ {
     move |line| line.contains(text)
 }
 
-/// The pid of this test process: the parent of every process it runs.
-fn test_pid() -> u32 {
-    std::process::id()
-}
-
 /// Runs /bin/true with `args`; returns its pid.
 fn exec_true<S: AsRef<OsStr>>(args: &[S]) -> u32 {
     exec_true_as(None, args)
@@ -84,17 +81,6 @@ fn exec_true_as<S: AsRef<OsStr>>(uid: Option<u32>, args: &[S]) -> u32 {
     let (pid, status) = run(&mut command);
     assert!(status.success(), "{command:?}: {status}");
     pid
-}
-
-fn path_arg(path: &std::path::Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
-
-/// The name of the calling thread: what a process forked from it is called
-/// until it execs.
-fn current_thread_comm() -> String {
-    let comm = fs::read_to_string("/proc/thread-self/comm").expect("read comm");
-    comm.trim_end_matches('\n').to_string()
 }
 
 /// A NULL-terminated array of C strings (argv, envp), built before fork.
@@ -182,11 +168,7 @@ fn check_default_row(command: Command, channel_map: u32) {
     assert_eq!(line, true_row(pid, &format!("{marker} b c")));
 }
 
-#[test]
 fn default_row_has_comm_pid_ppid_ret_and_args() {
-    if !require_root() {
-        return;
-    }
     check_default_row(execsnoop_command(&[]), BPF_MAP_TYPE_RINGBUF);
 }
 
@@ -203,22 +185,14 @@ fn without_exec_burst() -> RwLockReadGuard<'static, ()> {
         .unwrap_or_else(PoisonError::into_inner)
 }
 
-#[test]
 fn perf_buffer_channel_prints_the_same_rows() {
-    if !require_root() {
-        return;
-    }
     let _no_burst = without_exec_burst();
     let mut command = execsnoop_command(&[]);
     command.env("BPFTOOLS_EVENT_CHANNEL", "perf");
     check_default_row(command, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 }
 
-#[test]
 fn failed_exec_is_shown_with_x_only() {
-    if !require_root() {
-        return;
-    }
     let mut with_fails = start(&["-x"]);
     let mut without = start(&[]);
 
@@ -242,13 +216,6 @@ fn failed_exec_is_shown_with_x_only() {
     without.assert_no_line(mentions(&failed));
 }
 
-fn setpriv_as(uid: u32) -> Command {
-    let uid = uid.to_string();
-    let mut command = Command::new("setpriv");
-    command.args(["--reuid", &uid, "--regid", &uid, "--clear-groups"]);
-    command
-}
-
 /// With `-u USER`, an exec as root is hidden and one as `uid` (run through
 /// setpriv, whose own exec is as root) is shown, with -U's UID column.
 fn check_uid_filter(user: &str, uid: u32) {
@@ -267,30 +234,18 @@ fn check_uid_filter(user: &str, uid: u32) {
     tool.assert_no_line(mentions(&as_root));
 }
 
-#[test]
 fn uid_filter_shows_only_that_uid() {
-    if !require_root() {
-        return;
-    }
     check_uid_filter("4321", 4321);
 }
 
-#[test]
 fn uid_filter_takes_a_user_name() {
-    if !require_root() {
-        return;
-    }
     let nobody = nix::unistd::User::from_name("nobody")
         .expect("look up nobody")
         .expect("the user nobody exists");
     check_uid_filter("nobody", nobody.uid.as_raw());
 }
 
-#[test]
 fn quote_mode_quotes_and_escapes_like_upstream() {
-    if !require_root() {
-        return;
-    }
     let mut tool = start(&["-q"]);
     let marker = unique_marker("quote");
     let pid = exec_true(&[&marker, "a\"b\tc\nd"]);
@@ -299,11 +254,7 @@ fn quote_mode_quotes_and_escapes_like_upstream() {
     assert_eq!(line, row("true", pid, test_pid(), 0, &args));
 }
 
-#[test]
 fn max_args_limits_the_arguments_and_marks_the_rest() {
-    if !require_root() {
-        return;
-    }
     let mut tool = start(&["--max-args", "3"]);
     let more = unique_marker("more");
     let more_pid = exec_true(&[&more, "a", "b", "c"]);
@@ -359,11 +310,7 @@ fn check_timestamp_field(field: &str, at_most: Duration) {
     );
 }
 
-#[test]
 fn time_column_is_the_local_wall_clock() {
-    if !require_root() {
-        return;
-    }
     let mut tool = start(&["-T"]);
     assert_eq!(tool.wait_for_header(TIMEOUT), format!("TIME     {HEADER}"));
     let marker = unique_marker("time");
@@ -374,11 +321,7 @@ fn time_column_is_the_local_wall_clock() {
     assert_eq!(rest, true_row(pid, &marker));
 }
 
-#[test]
 fn timestamp_column_is_seconds_since_start() {
-    if !require_root() {
-        return;
-    }
     let started = Instant::now();
     let mut tool = start(&["-t"]);
     assert_eq!(tool.wait_for_header(TIMEOUT), format!("TIME(s)  {HEADER}"));
@@ -390,11 +333,7 @@ fn timestamp_column_is_seconds_since_start() {
     assert_eq!(rest, true_row(pid, &marker));
 }
 
-#[test]
 fn optional_columns_come_first_in_upstream_order() {
-    if !require_root() {
-        return;
-    }
     let started = Instant::now();
     let mut tool = start(&["-U", "-t", "-T"]);
     assert_eq!(
@@ -412,11 +351,7 @@ fn optional_columns_come_first_in_upstream_order() {
     assert_eq!(rest, format!("0      {expected}"));
 }
 
-#[test]
 fn name_filter_is_a_regex_on_the_command_name() {
-    if !require_root() {
-        return;
-    }
     let mut tool = start(&["-n", "^t.ue$"]);
     let echoed = unique_marker("echo");
     let (_, status) = run(Command::new("/bin/echo").arg(&echoed).stdout(Stdio::null()));
@@ -429,11 +364,7 @@ fn name_filter_is_a_regex_on_the_command_name() {
     tool.assert_no_line(mentions(&echoed));
 }
 
-#[test]
 fn line_filter_is_a_regex_on_the_arguments_not_the_name() {
-    if !require_root() {
-        return;
-    }
     let hit = unique_marker("hit");
     let miss = unique_marker("miss");
     // "^true" matches the name "true" (what upstream C wrongly tests), never
@@ -447,11 +378,7 @@ fn line_filter_is_a_regex_on_the_arguments_not_the_name() {
     tool.assert_no_line(mentions(&miss));
 }
 
-#[test]
 fn ppid_filter_shows_only_children_of_that_process() {
-    if !require_root() {
-        return;
-    }
     let child = unique_marker("child");
     // "exit" keeps the shell from exec'ing /bin/true in its own place.
     let parent = Gated::spawn(&[], &format!("/bin/true {child}; exit $?"));
@@ -479,11 +406,7 @@ fn exec_true_in(cgroup: &TestCgroup, marker: &str) -> u32 {
     pid
 }
 
-#[test]
 fn cgroup_filter_shows_only_processes_in_the_cgroup() {
-    if !require_root() {
-        return;
-    }
     let cgroup = TestCgroup::create("execsnoop-cgroup");
     let mut tool = start(&["-c", path_arg(cgroup.path())]);
     let outside = unique_marker("outside");
@@ -509,21 +432,25 @@ fn rows_mentioning(tool: &mut Tool, marker: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn execveat_with_an_empty_path_is_shown_once() {
-    if !require_root() {
-        return;
-    }
     // -x also attaches the syscall programs: the exec must still be one row.
     let mut tool = start(&["-x"]);
     let marker = unique_marker("execveat");
-    let binary = File::open("/bin/true").expect("open /bin/true");
+    let binary = File::open("/bin/sh").expect("open /bin/sh");
     let fd = binary.as_raw_fd();
-    let argv = CStringArray::new(&["true", &marker, "x"]);
+    // The shell says what the kernel named it: after the binary (Linux 6.x)
+    // or after the fd it was run from (`3` for /dev/fd/3, on 5.10). It
+    // writes to fd 9, where the child puts the pipe (the pipe itself is
+    // close-on-exec, so no other process the tests start holds it open).
+    let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("pipe");
+    let script = "read comm </proc/$$/comm; echo \"$comm\" >&9";
+    let argv = CStringArray::new(&["sh", "-c", script, &marker]);
     let envp = CStringArray::new::<&str>(&[]);
+    let writer_fd = writer.as_raw_fd();
     let (pid, code) = fork_and_wait(|| {
-        // SAFETY: a raw syscall on data built before fork.
+        // SAFETY: dup2 and a raw syscall, on data built before fork.
         unsafe {
+            libc::dup2(writer_fd, 9);
             libc::syscall(
                 libc::SYS_execveat,
                 fd,
@@ -535,9 +462,18 @@ fn execveat_with_an_empty_path_is_shown_once() {
         };
     });
     assert_eq!(code, 0, "execveat failed");
+    drop(writer);
+    let comm = std::io::read_to_string(File::from(reader)).expect("read the comm");
+    let comm = comm.trim_end();
+    let binary_name = fs::canonicalize("/bin/sh").expect("resolve /bin/sh");
+    let binary_name = binary_name.file_name().and_then(OsStr::to_str);
+    assert!(
+        Some(comm) == binary_name || comm == fd.to_string(),
+        "the kernel named the process {comm:?}"
+    );
 
-    let args = format!("/dev/fd/{fd} {marker} x ");
-    let expected = row("true", pid, test_pid(), 0, &args);
+    let args = format!("/dev/fd/{fd} -c {script} {marker} ");
+    let expected = row(comm, pid, test_pid(), 0, &args);
     assert_eq!(rows_mentioning(&mut tool, &marker), [expected]);
 }
 
@@ -562,11 +498,7 @@ extern "C" fn exec_in_thread(call: *mut c_void) -> c_int {
     127
 }
 
-#[test]
 fn exec_from_a_thread_that_is_not_the_leader_is_shown_once() {
-    if !require_root() {
-        return;
-    }
     let mut tool = start(&["-x"]);
     let marker = unique_marker("thread-exec");
     let path = c"/bin/true";
@@ -604,11 +536,7 @@ fn exec_from_a_thread_that_is_not_the_leader_is_shown_once() {
     assert_eq!(rows_mentioning(&mut tool, &marker), [expected]);
 }
 
-#[test]
 fn arguments_are_complete_when_argv_pages_are_not_resident() {
-    if !require_root() {
-        return;
-    }
     let mut tool = start(&[]);
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
@@ -674,11 +602,7 @@ fn arguments_are_complete_when_argv_pages_are_not_resident() {
     assert_eq!(line, true_row(pid, &args.join(" ")));
 }
 
-#[test]
 fn control_characters_and_invalid_utf8_stay_on_one_line() {
-    if !require_root() {
-        return;
-    }
     let mut tool = start(&[]);
     let marker = unique_marker("escape");
     let tail = unique_marker("after-newline");
@@ -713,24 +637,7 @@ fn control_characters_and_invalid_utf8_stay_on_one_line() {
     assert!(raw.is_none(), "raw control or invalid bytes in {raw:?}");
 }
 
-/// The sum of the counts in stderr's `Lost N events!` lines, the only lines
-/// expected there.
-fn lost_events_reported(stderr: &[String]) -> usize {
-    let count = |line: &str| {
-        let number = line.strip_prefix("Lost ")?.strip_suffix(" events!")?;
-        number.parse::<usize>().ok()
-    };
-    let counts = stderr
-        .iter()
-        .map(|line| count(line).unwrap_or_else(|| panic!("stderr: {line}")));
-    counts.sum()
-}
-
-#[test]
 fn lost_ring_buffer_events_are_counted_on_stderr() {
-    if !require_root() {
-        return;
-    }
     // Only this test execs as this uid: the in-kernel -u filter keeps every
     // other exec on the host out of this tool's buffer.
     const BURST_UID: u32 = 4322;
@@ -786,32 +693,6 @@ fn lost_ring_buffer_events_are_counted_on_stderr() {
     );
 }
 
-/// Removes every tracefs mount from the private mount namespace (debugfs too,
-/// which would mount tracefs on access to /sys/kernel/debug/tracing), and
-/// checks that none is left.
-const UNMOUNT_TRACEFS: &str = "\
-for dir in /sys/kernel/debug /sys/kernel/tracing; do
-    while umount -l $dir 2>/dev/null; do :; done
-done
-if grep -qE ' (tracefs|debugfs) ' /proc/self/mounts; then echo 'tracefs still mounted' >&2; exit 99; fi";
-
-/// execsnoop in a mount namespace of its own, after `setup` (shell
-/// commands), run through `wrapper` (a command prefix, may be empty).
-fn in_private_mount_namespace(setup: &str, wrapper: &str) -> Command {
-    let script = format!("{setup}\nexec {wrapper} \"$0\" \"$@\"");
-    let mut command = Command::new("unshare");
-    command.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        &script,
-        EXECSNOOP,
-    ]);
-    command
-}
-
 /// The tool's row for an exec it traces from inside `command`'s namespace.
 fn check_traces(command: Command) -> Tool {
     let mut tool = start_command(command);
@@ -825,33 +706,21 @@ fn check_traces(command: Command) -> Tool {
     tool
 }
 
-fn tracefs_mounted_in(pid: u32) -> bool {
-    let mounts = fs::read_to_string(format!("/proc/{pid}/mounts")).expect("mounts");
-    mounts
-        .lines()
-        .any(|line| line.contains(" /sys/kernel/tracing tracefs "))
-}
-
-#[test]
 fn tracefs_is_not_needed_by_default() {
-    if !require_root() {
-        return;
-    }
-    // The BTF tracepoint is attached without tracefs, and none is mounted.
-    let tool = check_traces(in_private_mount_namespace(UNMOUNT_TRACEFS, ""));
-    assert!(
-        !tracefs_mounted_in(tool.pid()),
-        "execsnoop mounted tracefs it did not need"
+    // The BTF tracepoint is attached without tracefs, and none is mounted;
+    // a kernel without it needs the classic one, found through tracefs.
+    let tool = check_traces(in_private_mount_namespace(EXECSNOOP, UNMOUNT_TRACEFS, ""));
+    let needed = !Kernel::get().has_btf_tracepoint("sched_process_exec");
+    assert_eq!(
+        tracefs_mounted_in(tool.pid()),
+        needed,
+        "tracefs mounted when needed ({needed}) and only then"
     );
 }
 
-#[test]
 fn missing_tracefs_is_mounted_when_needed() {
-    if !require_root() {
-        return;
-    }
     // -x needs the syscall tracepoints, which are found through tracefs.
-    let mut command = in_private_mount_namespace(UNMOUNT_TRACEFS, "");
+    let mut command = in_private_mount_namespace(EXECSNOOP, UNMOUNT_TRACEFS, "");
     command.arg("-x");
     let tool = check_traces(command);
     assert!(
@@ -860,7 +729,7 @@ fn missing_tracefs_is_mounted_when_needed() {
     );
 
     // So does the classic tracepoint, the fallback without kernel BTF.
-    let mut command = in_private_mount_namespace(UNMOUNT_TRACEFS, "");
+    let mut command = in_private_mount_namespace(EXECSNOOP, UNMOUNT_TRACEFS, "");
     command.env("BPFTOOLS_TRACEPOINT", "classic");
     let tool = check_traces(command);
     assert!(
@@ -869,14 +738,10 @@ fn missing_tracefs_is_mounted_when_needed() {
     );
 }
 
-#[test]
 fn tracefs_that_cannot_be_mounted_is_one_clear_error() {
-    if !require_root() {
-        return;
-    }
     // CAP_BPF and CAP_PERFMON are enough to trace, but not to mount.
     let no_sys_admin = "setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin";
-    let mut command = in_private_mount_namespace(UNMOUNT_TRACEFS, no_sys_admin);
+    let mut command = in_private_mount_namespace(EXECSNOOP, UNMOUNT_TRACEFS, no_sys_admin);
     command.arg("-x");
     let finished = Tool::spawn(command).wait_for_exit(TIMEOUT);
     let line = assert_one_error_line(&finished);
@@ -887,39 +752,33 @@ fn tracefs_that_cannot_be_mounted_is_one_clear_error() {
 }
 
 /// Scripts: the kernel runs the interpreter with its own argv (interpreter,
-/// its argument, script, arguments); the row shows what the caller ran.
-#[test]
+/// its argument, script, arguments); the row shows what the caller ran. The
+/// classic tracepoint, all a kernel without BTF tracepoints offers, cannot
+/// tell an interpreter ran: there the interpreter's entries show too.
 fn script_execs_show_the_callers_arguments() {
-    if !require_root() {
-        return;
-    }
     let dir = TempDir::new("scripts");
     let plain = dir.path().join("plain.sh");
     let via_env = dir.path().join("via-env.sh");
     fs::write(&plain, "#!/bin/sh\nexit 0\n").expect("write a script");
     fs::write(&via_env, "#!/usr/bin/env sh\nexit 0\n").expect("write a script");
-    for script in [&plain, &via_env] {
-        fs::set_permissions(script, fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    let caller_args_shown = Kernel::get().has_btf_tracepoint("sched_process_exec");
     let mut tool = start(&[]);
-    for script in [&plain, &via_env] {
+    for (script, interpreter_args) in [(&plain, ""), (&via_env, "sh ")] {
+        fs::set_permissions(script, fs::Permissions::from_mode(0o755)).expect("chmod");
         let marker = unique_marker("script");
         let (pid, status) = run(Command::new(script).args([&marker, "second"]));
         assert!(status.success());
         let path = path_arg(script);
         let name = script.file_name().and_then(|n| n.to_str()).expect("a name");
-        let expected = row(
-            name,
-            pid,
-            test_pid(),
-            0,
-            &format!("{path} {marker} second "),
-        );
+        let args = match caller_args_shown {
+            true => format!("{path} {marker} second "),
+            false => format!("{path} {interpreter_args}{path} {marker} second "),
+        };
         let line = tool.expect_line(
             |line| line.starts_with(name) && line.contains(&marker),
             TIMEOUT,
         );
-        assert_eq!(line, expected);
+        assert_eq!(line, row(name, pid, test_pid(), 0, &args));
     }
 }
 
@@ -944,27 +803,15 @@ fn check_clean_stop(signal: Signal) {
     );
 }
 
-#[test]
 fn sigint_flushes_and_exits_zero() {
-    if !require_root() {
-        return;
-    }
     check_clean_stop(Signal::SIGINT);
 }
 
-#[test]
 fn sigterm_flushes_and_exits_zero() {
-    if !require_root() {
-        return;
-    }
     check_clean_stop(Signal::SIGTERM);
 }
 
-#[test]
 fn closed_stdout_ends_quietly() {
-    if !require_root() {
-        return;
-    }
     let _no_burst = without_exec_burst();
     let mut tool = start(&[]);
     tool.close_stdout();
@@ -987,11 +834,7 @@ fn run_to_failure(command: Command) -> String {
     assert_one_error_line(&finished).to_string()
 }
 
-#[test]
 fn not_root_is_one_clear_error() {
-    if !require_root() {
-        return;
-    }
     let mut command = setpriv_as(65534);
     command.args(["--inh-caps=-all", "--bounding-set=-all", EXECSNOOP]);
     let line = run_to_failure(command);
@@ -1001,23 +844,14 @@ fn not_root_is_one_clear_error() {
     );
 }
 
-#[test]
 fn missing_kernel_btf_is_one_clear_error() {
-    if !require_root() {
-        return;
-    }
-    let hide_btf = "mount -t tmpfs none /sys/kernel/btf || exit 98";
-    let line = run_to_failure(in_private_mount_namespace(hide_btf, ""));
+    let line = run_to_failure(in_private_mount_namespace(EXECSNOOP, HIDE_KERNEL_BTF, ""));
     assert!(line.contains("BTF"), "{line}");
     // The way out is named: a BTF file for this kernel.
     assert!(line.contains("--btf PATH"), "{line}");
 }
 
-#[test]
 fn bad_flags_are_one_clear_error() {
-    if !require_root() {
-        return;
-    }
     let cases: [(&[&str], &[&str]); 5] = [
         (
             &["--max-args", "0"],
@@ -1036,11 +870,7 @@ fn bad_flags_are_one_clear_error() {
     }
 }
 
-#[test]
 fn cgroupmap_shows_only_cgroups_in_the_pinned_map() {
-    if !require_root() {
-        return;
-    }
     let cgroup = TestCgroup::create("execsnoop-cgroupmap");
     let map = PinnedMap::create("cgroupmap", MapType::Hash, 8);
     map.insert(cgroup.id());
@@ -1056,11 +886,7 @@ fn cgroupmap_shows_only_cgroups_in_the_pinned_map() {
     tool.assert_no_line(mentions(&outside));
 }
 
-#[test]
 fn mntnsmap_shows_only_mount_namespaces_in_the_pinned_map() {
-    if !require_root() {
-        return;
-    }
     let map = PinnedMap::create("mntnsmap", MapType::Hash, 8);
     let inside = unique_marker("inside");
     let unshare = ["unshare", "--mount", "--propagation", "private"];
@@ -1080,11 +906,7 @@ fn mntnsmap_shows_only_mount_namespaces_in_the_pinned_map() {
     tool.assert_no_line(mentions(&outside));
 }
 
-#[test]
 fn pinned_filter_paths_must_be_pinned_hash_maps() {
-    if !require_root() {
-        return;
-    }
     let dir = TempDir::new("not-a-map");
     let regular_file = dir.path().join("file");
     fs::write(&regular_file, b"").expect("create a file");
@@ -1123,11 +945,7 @@ fn base64_decode(text: &str) -> Vec<u8> {
     bytes
 }
 
-#[test]
 fn json_lines_carry_every_field_and_exact_arguments() {
-    if !require_root() {
-        return;
-    }
     let mut tool = Tool::spawn(execsnoop_command(&["--json"]));
     tool.wait_for_ready_line(TIMEOUT);
     let marker = unique_marker("json");
@@ -1203,18 +1021,7 @@ fn json_lines_carry_every_field_and_exact_arguments() {
     }
 }
 
-/// A copy of the kernel's own BTF, as an operator would pass with --btf.
-fn kernel_btf_copy(dir: &TempDir) -> std::path::PathBuf {
-    let copy = dir.path().join("vmlinux.btf");
-    fs::copy("/sys/kernel/btf/vmlinux", &copy).expect("copy the kernel's BTF");
-    copy
-}
-
-#[test]
 fn btf_file_given_with_btf_is_used() {
-    if !require_root() {
-        return;
-    }
     let dir = TempDir::new("btf");
     let btf = kernel_btf_copy(&dir);
     let mut tool = start(&["--btf", path_arg(&btf)]);
@@ -1228,4 +1035,105 @@ fn btf_file_given_with_btf_is_used() {
         Tool::spawn(execsnoop_command(&["--btf", path_arg(&not_btf)])).wait_for_exit(TIMEOUT);
     let line = assert_one_error_line(&finished);
     assert!(line.contains("not a readable BTF file"), "{line}");
+}
+
+/// `way` (the BPFTOOLS_TRACEPOINT flavor) traces execs, and -v says it
+/// attached with `hook`.
+fn check_exec_way(flavor: &str, hook: &str) {
+    let mut command = execsnoop_command(&["-v"]);
+    command.env("BPFTOOLS_TRACEPOINT", flavor);
+    let mut tool = start_command(command);
+    let marker = unique_marker("way");
+    let pid = exec_true(&[&marker, "x"]);
+    let line = tool.expect_line(mentions(&marker), TIMEOUT);
+    assert_eq!(line, true_row(pid, &format!("{marker} x")));
+    let finished = tool.stop_with(Signal::SIGINT);
+    let attached = format!("execsnoop: attached with tracepoint ({hook})");
+    assert!(
+        finished.stderr.contains(&attached),
+        "{:#?}",
+        finished.stderr
+    );
+}
+
+/// On a kernel without BTF tracepoints the classic one is used, and -v
+/// says why the BTF one was not.
+fn missing_btf_tracepoint_falls_back_to_the_classic_one() {
+    let mut tool = start(&["-v"]);
+    let marker = unique_marker("fallback");
+    exec_true(&[&marker]);
+    tool.expect_line(mentions(&marker), TIMEOUT);
+    let finished = tool.stop_with(Signal::SIGINT);
+    let stderr = &finished.stderr;
+    let refused = "execsnoop: tracepoint (tp_btf/sched_process_exec) not usable: ";
+    assert!(stderr.iter().any(|l| l.starts_with(refused)), "{stderr:#?}");
+    let attached = "execsnoop: attached with tracepoint (tracepoint/sched/sched_process_exec)";
+    assert!(stderr.iter().any(|l| l == attached), "{stderr:#?}");
+}
+
+/// With the kernel's BTF hidden (as on a kernel built without it), a BTF
+/// file given with --btf is what CO-RE uses.
+fn hidden_kernel_btf_is_replaced_by_the_btf_file() {
+    let dir = TempDir::new("hidden-btf");
+    let btf = kernel_btf_copy(&dir);
+    let mut command = in_private_mount_namespace(EXECSNOOP, HIDE_KERNEL_BTF, "");
+    command.args(["--btf", path_arg(&btf)]);
+    let mut tool = start_command(command);
+    let marker = unique_marker("hidden-btf");
+    let pid = exec_true(&[&marker]);
+    tool.expect_line(|line| line == true_row(pid, &marker), TIMEOUT);
+}
+
+fn main() -> ExitCode {
+    let kernel = Kernel::get();
+    let mut trials = bpf_tests![
+        default_row_has_comm_pid_ppid_ret_and_args,
+        perf_buffer_channel_prints_the_same_rows,
+        failed_exec_is_shown_with_x_only,
+        uid_filter_shows_only_that_uid,
+        uid_filter_takes_a_user_name,
+        quote_mode_quotes_and_escapes_like_upstream,
+        max_args_limits_the_arguments_and_marks_the_rest,
+        time_column_is_the_local_wall_clock,
+        timestamp_column_is_seconds_since_start,
+        optional_columns_come_first_in_upstream_order,
+        name_filter_is_a_regex_on_the_command_name,
+        line_filter_is_a_regex_on_the_arguments_not_the_name,
+        ppid_filter_shows_only_children_of_that_process,
+        cgroup_filter_shows_only_processes_in_the_cgroup,
+        execveat_with_an_empty_path_is_shown_once,
+        exec_from_a_thread_that_is_not_the_leader_is_shown_once,
+        arguments_are_complete_when_argv_pages_are_not_resident,
+        control_characters_and_invalid_utf8_stay_on_one_line,
+        lost_ring_buffer_events_are_counted_on_stderr,
+        tracefs_is_not_needed_by_default,
+        missing_tracefs_is_mounted_when_needed,
+        tracefs_that_cannot_be_mounted_is_one_clear_error,
+        script_execs_show_the_callers_arguments,
+        sigint_flushes_and_exits_zero,
+        sigterm_flushes_and_exits_zero,
+        closed_stdout_ends_quietly,
+        not_root_is_one_clear_error,
+        missing_kernel_btf_is_one_clear_error,
+        bad_flags_are_one_clear_error,
+        cgroupmap_shows_only_cgroups_in_the_pinned_map,
+        mntnsmap_shows_only_mount_namespaces_in_the_pinned_map,
+        pinned_filter_paths_must_be_pinned_hash_maps,
+        json_lines_carry_every_field_and_exact_arguments,
+        btf_file_given_with_btf_is_used,
+        hidden_kernel_btf_is_replaced_by_the_btf_file,
+    ];
+    trials.push(match kernel.has_btf_tracepoint("sched_process_exec") {
+        true => bpf_test("exec_way_tp_btf_traces_execs", || {
+            check_exec_way("btf", "tp_btf/sched_process_exec")
+        }),
+        false => bpf_test(
+            "exec_way_tp_btf_is_missing_so_the_classic_tracepoint_is_used",
+            missing_btf_tracepoint_falls_back_to_the_classic_one,
+        ),
+    });
+    trials.push(bpf_test("exec_way_tracepoint_traces_execs", || {
+        check_exec_way("classic", "tracepoint/sched/sched_process_exec")
+    }));
+    common::trials::run(trials)
 }

@@ -5,34 +5,35 @@
 //! Every test connects to ports of its own: a listener bound to port 0 gets a
 //! free port and keeps it while the test runs, so tests running in parallel
 //! and the host's own connects are told apart by destination port and pid.
-//! On these machines only the tracepoint way of attaching works; the kprobe
-//! and fentry ways are tested for their failure.
+//! Which ways of attaching are tested for their rows and which for their
+//! failure follows from what the running kernel offers (tests/common/kernel.rs).
 
 mod common;
 
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use common::{
-    assert_one_error_line, bpf_map_types, require_root, run, unique_marker, Finished, Gated,
-    PinnedMap, TempDir, TestCgroup, Tool, TIMEOUT,
+use common::host::{
+    bpf_map_types, current_thread_comm, in_private_mount_namespace, kernel_btf_copy,
+    lost_events_reported, path_arg, setpriv_as, test_pid, PinnedMap, TempDir, TestCgroup,
+    TestNetns, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF, HIDE_KERNEL_BTF,
 };
+use common::kernel::Kernel;
+use common::rows::{Row, Trace};
+use common::trials::bpf_test;
+use common::{assert_one_error_line, run, Finished, Gated, Tool, TIMEOUT};
 use libbpf_rs::MapType;
 use nix::sys::signal::Signal;
 
 const TCPCONNECT: &str = env!("CARGO_BIN_EXE_tcpconnect");
 const COUNT_READY: &str = "Tracing connects... Hit Ctrl-C to end.";
-
-/// `enum bpf_map_type` values, as /proc/PID/fdinfo shows them.
-const BPF_MAP_TYPE_PERF_EVENT_ARRAY: u32 = 4;
-const BPF_MAP_TYPE_RINGBUF: u32 = 27;
 
 const LOCALHOST_V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const LOCALHOST_V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
@@ -41,22 +42,6 @@ fn tcpconnect_command(args: &[&str]) -> Command {
     let mut command = Command::new(TCPCONNECT);
     command.args(args);
     command
-}
-
-fn path_arg(path: &Path) -> &str {
-    path.to_str().expect("test paths are UTF-8")
-}
-
-/// The pid of this test process, the PID column of its own connects.
-fn test_pid() -> String {
-    std::process::id().to_string()
-}
-
-/// The comm the kernel reports for connects made by the calling thread (a
-/// test thread is named after its test, truncated to 15 bytes).
-fn current_thread_comm() -> String {
-    let comm = fs::read_to_string("/proc/thread-self/comm").expect("read the thread's comm");
-    comm.trim_end_matches('\n').to_string()
 }
 
 /// A listener on a free port of `ip`; connects to it succeed.
@@ -91,125 +76,24 @@ fn bash_connect_v4(port: u16) -> String {
     format!("exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'")
 }
 
-/// One trace-mode line, by column name.
-struct Row(HashMap<String, String>);
+/// tcpconnect in trace mode with `args`.
+fn trace(args: &[&str]) -> Trace {
+    Trace::start(tcpconnect_command(args))
+}
 
-impl Row {
-    fn get(&self, column: &str) -> &str {
-        self.0
-            .get(column)
-            .unwrap_or_else(|| panic!("no {column} column"))
-    }
+/// Matching rows by their connect's destination port and process.
+trait ConnectRow {
+    fn dport_is(&self, port: u16) -> bool;
+    fn is_from(&self, pid: impl Display, port: u16) -> bool;
+}
 
+impl ConnectRow for Row {
     fn dport_is(&self, port: u16) -> bool {
         self.get("DPORT") == port.to_string()
     }
 
-    fn is_from(&self, pid: &str, port: u16) -> bool {
-        self.get("PID") == pid && self.dport_is(port)
-    }
-}
-
-/// Trace mode's columns, split around COMM: the only column whose values may
-/// contain spaces, so the others are taken from either end of a line.
-struct Layout {
-    before_comm: Vec<String>,
-    after_comm: Vec<String>,
-}
-
-impl Layout {
-    fn from_header(header: &str) -> Self {
-        let names: Vec<String> = header.split_whitespace().map(String::from).collect();
-        let comm = names
-            .iter()
-            .position(|name| name == "COMM")
-            .unwrap_or_else(|| panic!("no COMM column in the header: {header}"));
-        Self {
-            before_comm: names[..comm].to_vec(),
-            after_comm: names[comm + 1..].to_vec(),
-        }
-    }
-
-    /// None for lines that are not rows of this layout (the header included).
-    fn parse(&self, line: &str) -> Option<Row> {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let comm_end = fields.len().checked_sub(self.after_comm.len())?;
-        if comm_end <= self.before_comm.len() || fields.last()?.parse::<u16>().is_err() {
-            return None;
-        }
-        let mut row = HashMap::new();
-        for (name, value) in self.before_comm.iter().zip(&fields) {
-            row.insert(name.clone(), value.to_string());
-        }
-        for (name, value) in self.after_comm.iter().zip(&fields[comm_end..]) {
-            row.insert(name.clone(), value.to_string());
-        }
-        row.insert(
-            "COMM".to_string(),
-            fields[self.before_comm.len()..comm_end].join(" "),
-        );
-        Some(Row(row))
-    }
-}
-
-/// A tool running in trace mode, its header printed (it is printed once the
-/// programs are attached, so connects from then on are traced).
-struct Trace {
-    tool: Tool,
-    header: String,
-    layout: Layout,
-}
-
-impl Trace {
-    fn start(args: &[&str]) -> Self {
-        Self::start_command(tcpconnect_command(args))
-    }
-
-    fn start_command(command: Command) -> Self {
-        let mut tool = Tool::spawn(command);
-        let header = tool.wait_for_header(TIMEOUT);
-        let layout = Layout::from_header(&header);
-        Self {
-            tool,
-            header,
-            layout,
-        }
-    }
-
-    /// The first row that `matches`, waiting for it; returned with its line.
-    #[track_caller]
-    fn expect_row(&mut self, matches: impl Fn(&Row) -> bool) -> (Row, String) {
-        let layout = &self.layout;
-        let line = self.tool.expect_line(
-            |line| layout.parse(line).is_some_and(|row| matches(&row)),
-            TIMEOUT,
-        );
-        (layout.parse(&line).expect("a matched row parses"), line)
-    }
-
-    /// Only meaningful after a sentinel row arrived (see the harness).
-    #[track_caller]
-    fn assert_no_row(&mut self, matches: impl Fn(&Row) -> bool) {
-        let layout = &self.layout;
-        self.tool
-            .assert_no_line(|line| layout.parse(line).is_some_and(|row| matches(&row)));
-    }
-
-    fn rows_matching(&mut self, matches: impl Fn(&Row) -> bool) -> Vec<String> {
-        let layout = &self.layout;
-        self.tool
-            .stdout_lines()
-            .iter()
-            .filter(|line| layout.parse(line).is_some_and(|row| matches(&row)))
-            .cloned()
-            .collect()
-    }
-
-    #[track_caller]
-    fn stop(self) -> Finished {
-        let finished = self.tool.stop_with(Signal::SIGINT);
-        assert!(finished.status.success(), "SIGINT: {}", finished.status);
-        finished
+    fn is_from(&self, pid: impl Display, port: u16) -> bool {
+        self.get("PID") == pid.to_string() && self.dport_is(port)
     }
 }
 
@@ -217,20 +101,16 @@ impl Trace {
 /// shows as a row; returns how the tool ended on SIGINT.
 fn check_traces_ipv4(command: Command) -> Finished {
     let (listener, port) = listen(LOCALHOST_V4);
-    let mut trace = Trace::start_command(command);
+    let mut trace = Trace::start(command);
     connect_and_accept(&listener);
-    trace.expect_row(|row| row.is_from(&test_pid(), port) && row.get("IP") == "4");
+    trace.expect_row(|row| row.is_from(test_pid(), port) && row.get("IP") == "4");
     trace.stop()
 }
 
-#[test]
 fn ipv4_connect_is_one_row_with_pid_comm_and_addresses() {
-    if !require_root() {
-        return;
-    }
     let (listener, port) = listen(LOCALHOST_V4);
     let refused = closed_port(LOCALHOST_V4);
-    let mut trace = Trace::start(&[]);
+    let mut trace = trace(&[]);
     assert_eq!(
         trace.header,
         "PID    COMM             IP SADDR            DADDR            DPORT"
@@ -251,20 +131,16 @@ fn ipv4_connect_is_one_row_with_pid_comm_and_addresses() {
 
     // Refused by the peer, but the kernel accepted the connect and sent a SYN.
     connect(SocketAddr::new(LOCALHOST_V4, refused));
-    trace.expect_row(|row| row.is_from(&test_pid(), refused));
+    trace.expect_row(|row| row.is_from(test_pid(), refused));
     trace.stop();
 }
 
-#[test]
 fn ipv6_connect_is_an_ipv6_row() {
-    if !require_root() {
-        return;
-    }
     let (listener, port) = listen(LOCALHOST_V6);
-    let mut trace = Trace::start(&[]);
+    let mut trace = trace(&[]);
     connect_and_accept(&listener);
     let (row, _) = trace.expect_row(|row| row.dport_is(port));
-    assert_eq!(row.get("PID"), test_pid());
+    assert_eq!(row.get("PID"), test_pid().to_string());
     assert_eq!(row.get("COMM"), current_thread_comm());
     assert_eq!(row.get("IP"), "6");
     assert_eq!(row.get("SADDR"), "::1");
@@ -272,14 +148,10 @@ fn ipv6_connect_is_an_ipv6_row() {
     trace.stop();
 }
 
-#[test]
 fn ipv4_mapped_ipv6_connect_is_reported_once_as_ipv4() {
-    if !require_root() {
-        return;
-    }
     let (mapped_listener, mapped_port) = listen(LOCALHOST_V4);
     let (sentinel_listener, sentinel_port) = listen(LOCALHOST_V4);
-    let mut trace = Trace::start(&[]);
+    let mut trace = trace(&[]);
 
     // An AF_INET6 socket (std picks the family from the address): the kernel
     // goes through tcp_v6_connect into tcp_v4_connect.
@@ -293,21 +165,17 @@ fn ipv4_mapped_ipv6_connect_is_reported_once_as_ipv4() {
     assert_eq!(row.get("IP"), "4");
     assert_eq!(row.get("SADDR"), "127.0.0.1");
     assert_eq!(row.get("DADDR"), "127.0.0.1");
-    trace.expect_row(|row| row.is_from(&test_pid(), sentinel_port));
+    trace.expect_row(|row| row.is_from(test_pid(), sentinel_port));
     let rows = trace.rows_matching(|row| row.dport_is(mapped_port));
     assert_eq!(rows.len(), 1, "reported more than once: {rows:#?}");
     trace.stop();
 }
 
-#[test]
 fn timestamp_uid_source_port_and_local_port_columns() {
-    if !require_root() {
-        return;
-    }
     let (listener, port) = listen(LOCALHOST_V4);
     let port_arg = port.to_string();
     // Only this test's port: the first event, at 0.000, is then this test's.
-    let mut trace = Trace::start(&["-t", "-U", "-s", "-L", "-P", &port_arg]);
+    let mut trace = trace(&["-t", "-U", "-s", "-L", "-P", &port_arg]);
     assert_eq!(
         trace.header,
         "TIME(s)  UID   PID    COMM             IP SADDR            LPORT DADDR            SPORT DPORT"
@@ -326,21 +194,17 @@ fn timestamp_uid_source_port_and_local_port_columns() {
         }
         assert_eq!(row.get("UID"), "0");
         assert_eq!(row.get("LPORT"), source_port);
-        assert!(row.is_from(&test_pid(), port));
+        assert!(row.is_from(test_pid(), port));
     }
     trace.stop();
 }
 
-#[test]
 fn pid_filter_shows_only_that_process() {
-    if !require_root() {
-        return;
-    }
     let (_listener, port) = listen(LOCALHOST_V4);
     // The shell's pid is known before the tool starts; it connects when released.
     let shell = Gated::spawn(&[], &bash_connect_v4(port));
     let shell_pid = shell.pid().to_string();
-    let mut trace = Trace::start(&["-p", &shell_pid]);
+    let mut trace = trace(&["-p", &shell_pid]);
 
     connect(SocketAddr::new(LOCALHOST_V4, port));
     assert!(shell.release().success());
@@ -350,43 +214,33 @@ fn pid_filter_shows_only_that_process() {
     trace.stop();
 }
 
-#[test]
 fn uid_filter_shows_only_that_user() {
-    if !require_root() {
-        return;
-    }
     let (_listener, port) = listen(LOCALHOST_V4);
-    let mut trace = Trace::start(&["-u", "4321", "-U"]);
+    let mut trace = trace(&["-u", "4321", "-U"]);
 
     connect(SocketAddr::new(LOCALHOST_V4, port));
-    let mut as_other_user = Command::new("setpriv");
-    as_other_user
-        .args(["--reuid", "4321", "--regid", "4321", "--clear-groups"])
-        .args(["bash", "-c", &format!("exec 3<>/dev/tcp/127.0.0.1/{port}")]);
+    let mut as_other_user = setpriv_as(4321);
+    as_other_user.args(["bash", "-c", &format!("exec 3<>/dev/tcp/127.0.0.1/{port}")]);
     let (pid, status) = run(&mut as_other_user);
     assert!(status.success(), "{as_other_user:?}: {status}");
 
-    let (row, _) = trace.expect_row(|row| row.is_from(&pid.to_string(), port));
+    let (row, _) = trace.expect_row(|row| row.is_from(pid, port));
     assert_eq!(row.get("UID"), "4321");
     trace.assert_no_row(|row| row.get("UID") != "4321");
     trace.stop();
 }
 
-#[test]
 fn port_filter_takes_several_ports() {
-    if !require_root() {
-        return;
-    }
     let (first, first_port) = listen(LOCALHOST_V4);
     let (second, second_port) = listen(LOCALHOST_V6);
     let (unlisted, unlisted_port) = listen(LOCALHOST_V4);
-    let mut trace = Trace::start(&["-P", &format!("{first_port},{second_port}")]);
+    let mut trace = trace(&["-P", &format!("{first_port},{second_port}")]);
 
     connect_and_accept(&unlisted);
     connect_and_accept(&first);
     connect_and_accept(&second);
-    trace.expect_row(|row| row.is_from(&test_pid(), first_port));
-    trace.expect_row(|row| row.is_from(&test_pid(), second_port));
+    trace.expect_row(|row| row.is_from(test_pid(), first_port));
+    trace.expect_row(|row| row.is_from(test_pid(), second_port));
     trace.assert_no_row(|row| row.dport_is(unlisted_port));
     trace.assert_no_row(|row| !row.dport_is(first_port) && !row.dport_is(second_port));
     trace.stop();
@@ -398,7 +252,7 @@ fn check_family_filter(family_flag: &str, shown: IpAddr, hidden: IpAddr) {
     let (hidden_listener, hidden_port) = listen(hidden);
     let (_mapped_listener, mapped_port) = listen(LOCALHOST_V4);
     let (shown_listener, shown_port) = listen(shown);
-    let mut trace = Trace::start(&[family_flag]);
+    let mut trace = trace(&[family_flag]);
 
     connect_and_accept(&hidden_listener);
     let mapped_ip = Ipv4Addr::LOCALHOST.to_ipv6_mapped();
@@ -406,7 +260,7 @@ fn check_family_filter(family_flag: &str, shown: IpAddr, hidden: IpAddr) {
     connect_and_accept(&shown_listener);
 
     let shown_version = if shown.is_ipv4() { "4" } else { "6" };
-    let (row, _) = trace.expect_row(|row| row.is_from(&test_pid(), shown_port));
+    let (row, _) = trace.expect_row(|row| row.is_from(test_pid(), shown_port));
     assert_eq!(row.get("IP"), shown_version);
     trace.assert_no_row(|row| row.dport_is(hidden_port));
     if shown.is_ipv4() {
@@ -418,19 +272,11 @@ fn check_family_filter(family_flag: &str, shown: IpAddr, hidden: IpAddr) {
     trace.stop();
 }
 
-#[test]
 fn ipv4_flag_shows_only_ipv4() {
-    if !require_root() {
-        return;
-    }
     check_family_filter("-4", LOCALHOST_V4, LOCALHOST_V6);
 }
 
-#[test]
 fn ipv6_flag_shows_only_ipv6() {
-    if !require_root() {
-        return;
-    }
     check_family_filter("-6", LOCALHOST_V6, LOCALHOST_V4);
 }
 
@@ -453,14 +299,24 @@ struct CountTable {
 
 impl CountRun {
     fn start(args: &[&str]) -> Self {
+        Self::start_command(tcpconnect_command(args))
+    }
+
+    /// Runs `tool` (its program, arguments and environment) that way.
+    fn start_command(tool: Command) -> Self {
         let dir = TempDir::new("tcpconnect-count");
         let table = dir.path().join("stdout");
         let mut command = Command::new("sh");
         command
             .args(["-c", r#"table="$1"; shift; exec "$@" 2>&1 >"$table""#, "sh"])
             .arg(&table)
-            .arg(TCPCONNECT)
-            .args(args);
+            .arg(tool.get_program())
+            .args(tool.get_args());
+        for (name, value) in tool.get_envs() {
+            if let Some(value) = value {
+                command.env(name, value);
+            }
+        }
         let mut tool = Tool::spawn(command);
         assert_eq!(tool.wait_for_header(TIMEOUT), COUNT_READY);
         Self {
@@ -509,11 +365,7 @@ impl CountTable {
     }
 }
 
-#[test]
 fn count_mode_prints_a_table_of_connects_on_sigint() {
-    if !require_root() {
-        return;
-    }
     let (five, five_port) = listen(LOCALHOST_V4);
     let (three, three_port) = listen(LOCALHOST_V4);
     let (two_v6, two_v6_port) = listen(LOCALHOST_V6);
@@ -563,11 +415,7 @@ fn count_mode_prints_a_table_of_connects_on_sigint() {
     );
 }
 
-#[test]
 fn count_mode_with_source_port_counts_per_local_port() {
-    if !require_root() {
-        return;
-    }
     let (listener, port) = listen(LOCALHOST_V4);
     let run = CountRun::start(&["-c", "-s"]);
     let mut source_ports: Vec<String> = (0..3)
@@ -590,16 +438,12 @@ fn count_mode_with_source_port_counts_per_local_port() {
     assert_eq!(counted_ports, source_ports);
 }
 
-#[test]
 fn cgroupmap_shows_only_cgroups_in_the_pinned_map() {
-    if !require_root() {
-        return;
-    }
     let (_listener, port) = listen(LOCALHOST_V4);
     let cgroup = TestCgroup::create("tcpconnect-cgroupmap");
     let map = PinnedMap::create("tcpconnect-cgroupmap", MapType::Hash, 8);
     map.insert(cgroup.id());
-    let mut trace = Trace::start(&["-C", path_arg(map.path())]);
+    let mut trace = trace(&["-C", path_arg(map.path())]);
 
     let inside = Gated::spawn(
         &[],
@@ -610,15 +454,11 @@ fn cgroupmap_shows_only_cgroups_in_the_pinned_map() {
     assert!(inside.release().success());
 
     trace.expect_row(|row| row.is_from(&inside_pid, port));
-    trace.assert_no_row(|row| row.is_from(&test_pid(), port));
+    trace.assert_no_row(|row| row.is_from(test_pid(), port));
     trace.stop();
 }
 
-#[test]
 fn mntnsmap_shows_only_mount_namespaces_in_the_pinned_map() {
-    if !require_root() {
-        return;
-    }
     let (_listener, port) = listen(LOCALHOST_V4);
     let unshared = Gated::spawn(
         &["unshare", "-m", "--propagation", "private"],
@@ -633,24 +473,20 @@ fn mntnsmap_shows_only_mount_namespaces_in_the_pinned_map() {
     assert_ne!(unshared_ns, mount_namespace(std::process::id()).ino());
     let map = PinnedMap::create("tcpconnect-mntnsmap", MapType::Hash, 8);
     map.insert(unshared_ns);
-    let mut trace = Trace::start(&["-M", path_arg(map.path())]);
+    let mut trace = trace(&["-M", path_arg(map.path())]);
 
     let (unshared_pid, same_namespace_pid) = (unshared.pid(), same_namespace.pid());
     connect(SocketAddr::new(LOCALHOST_V4, port));
     assert!(same_namespace.release().success());
     assert!(unshared.release().success());
 
-    trace.expect_row(|row| row.is_from(&unshared_pid.to_string(), port));
-    trace.assert_no_row(|row| row.is_from(&same_namespace_pid.to_string(), port));
-    trace.assert_no_row(|row| row.is_from(&test_pid(), port));
+    trace.expect_row(|row| row.is_from(unshared_pid, port));
+    trace.assert_no_row(|row| row.is_from(same_namespace_pid, port));
+    trace.assert_no_row(|row| row.is_from(test_pid(), port));
     trace.stop();
 }
 
-#[test]
 fn pinned_map_options_need_a_pinned_hash_map() {
-    if !require_root() {
-        return;
-    }
     let dir = TempDir::new("tcpconnect-not-a-map");
     let regular_file = dir.path().join("regular");
     fs::write(&regular_file, "").expect("create a regular file");
@@ -679,32 +515,10 @@ fn pinned_map_options_need_a_pinned_hash_map() {
     }
 }
 
-/// A network namespace whose loopback is left down, deleted on drop.
-struct NetnsWithoutLoopback(String);
-
-impl NetnsWithoutLoopback {
-    fn add() -> Self {
-        let name = unique_marker("tcpconnect");
-        let (_, status) = run(Command::new("ip").args(["netns", "add", &name]));
-        assert!(status.success(), "ip netns add {name}: {status}");
-        Self(name)
-    }
-}
-
-impl Drop for NetnsWithoutLoopback {
-    fn drop(&mut self) {
-        let _ = run(Command::new("ip").args(["netns", "delete", &self.0]));
-    }
-}
-
-#[test]
 fn connect_that_fails_before_syn_sent_is_not_reported() {
-    if !require_root() {
-        return;
-    }
     let (_listener, port) = listen(LOCALHOST_V4);
-    let netns = NetnsWithoutLoopback::add();
-    let mut trace = Trace::start(&[]);
+    let netns = TestNetns::add();
+    let mut trace = trace(&[]);
 
     // No route to 127.0.0.1 there: connect() fails with ENETUNREACH before
     // the socket reaches SYN_SENT.
@@ -720,73 +534,17 @@ fn connect_that_fails_before_syn_sent_is_not_reported() {
     );
     connect(SocketAddr::new(LOCALHOST_V4, port));
 
-    trace.expect_row(|row| row.is_from(&test_pid(), port));
-    trace.assert_no_row(|row| row.dport_is(port) && row.get("PID") != test_pid());
+    trace.expect_row(|row| row.is_from(test_pid(), port));
+    trace.assert_no_row(|row| row.dport_is(port) && row.get("PID") != test_pid().to_string());
     trace.stop();
 }
 
-#[test]
-fn forced_kprobe_and_fentry_fail_here_with_one_clear_line() {
-    if !require_root() {
-        return;
-    }
-    for (way, missing) in [("kprobe", "CONFIG_KPROBES"), ("fentry", "BPF trampolines")] {
-        let tool = Tool::spawn(tcpconnect_command(&["--attach", way]));
-        let finished = tool.wait_for_exit(TIMEOUT);
-        let line = assert_one_error_line(&finished);
-        assert!(
-            line.starts_with(&format!("tcpconnect: --attach {way}: ")),
-            "{line}"
-        );
-        assert!(line.contains(missing), "{line}");
-        assert!(finished.stdout.is_empty(), "{:#?}", finished.stdout);
-    }
-}
-
-#[test]
-fn auto_attach_falls_back_to_the_tracepoint_here() {
-    if !require_root() {
-        return;
-    }
-    let finished = check_traces_ipv4(tcpconnect_command(&["--attach", "auto", "-v"]));
-    let has_line = |prefix: &str, rest: &str| {
-        finished
-            .stderr
-            .iter()
-            .any(|line| line.starts_with(prefix) && line.contains(rest))
-    };
-    assert!(
-        has_line("tcpconnect: fentry (fexit/tcp_v4_connect", " not usable: "),
-        "{:#?}",
-        finished.stderr
-    );
-    assert!(
-        has_line("tcpconnect: kprobe (kprobe+kretprobe", " not usable: "),
-        "{:#?}",
-        finished.stderr
-    );
-    // Here the BTF flavor of the tracepoint loads, so it is chosen.
-    assert!(
-        has_line(
-            "tcpconnect: attached with tracepoint (tp_btf/inet_sock_set_state)",
-            ""
-        ),
-        "{:#?}",
-        finished.stderr
-    );
-}
-
-#[test]
 fn forced_tracepoint_traces_quietly() {
-    if !require_root() {
-        return;
-    }
     let _no_burst = without_connect_burst();
     let finished = check_traces_ipv4(tcpconnect_command(&["--attach", "tracepoint"]));
     assert!(finished.stderr.is_empty(), "{:#?}", finished.stderr);
 }
 
-#[test]
 fn bad_arguments_are_one_clear_error() {
     let too_many_ports = (1..=65)
         .map(|p| p.to_string())
@@ -814,28 +572,20 @@ fn bad_arguments_are_one_clear_error() {
     }
 }
 
-#[test]
 fn sigterm_stops_with_status_0() {
-    if !require_root() {
-        return;
-    }
     let _no_burst = without_connect_burst();
     let (listener, port) = listen(LOCALHOST_V4);
-    let mut trace = Trace::start(&[]);
+    let mut trace = trace(&[]);
     connect_and_accept(&listener);
-    trace.expect_row(|row| row.is_from(&test_pid(), port));
+    trace.expect_row(|row| row.is_from(test_pid(), port));
     let finished = trace.tool.stop_with(Signal::SIGTERM);
     assert!(finished.status.success(), "SIGTERM: {}", finished.status);
     assert!(finished.stderr.is_empty(), "{:#?}", finished.stderr);
 }
 
-#[test]
 fn closed_stdout_ends_quietly() {
-    if !require_root() {
-        return;
-    }
     let (listener, port) = listen(LOCALHOST_V4);
-    let mut trace = Trace::start(&["-P", &port.to_string()]);
+    let mut trace = trace(&["-P", &port.to_string()]);
     trace.tool.close_stdout();
     // The row for this connect is the first write to fail.
     connect_and_accept(&listener);
@@ -844,40 +594,32 @@ fn closed_stdout_ends_quietly() {
     assert!(finished.stderr.is_empty(), "{:#?}", finished.stderr);
 }
 
-#[test]
 fn perf_buffer_channel_prints_the_same_rows() {
-    if !require_root() {
-        return;
-    }
     // Per-CPU perf buffers are smaller than the ring buffer.
     let _no_burst = without_connect_burst();
     let (listener, port) = listen(LOCALHOST_V4);
     let mut command = tcpconnect_command(&[]);
     command.env("BPFTOOLS_EVENT_CHANNEL", "perf");
-    let mut trace = Trace::start_command(command);
+    let mut trace = Trace::start(command);
     let maps = bpf_map_types(trace.tool.pid());
     assert!(maps.contains(&BPF_MAP_TYPE_PERF_EVENT_ARRAY), "{maps:?}");
     assert!(!maps.contains(&BPF_MAP_TYPE_RINGBUF), "{maps:?}");
 
     connect_and_accept(&listener);
-    let (row, _) = trace.expect_row(|row| row.is_from(&test_pid(), port));
+    let (row, _) = trace.expect_row(|row| row.is_from(test_pid(), port));
     assert_eq!(row.get("SADDR"), "127.0.0.1");
     assert_eq!(row.get("DADDR"), "127.0.0.1");
     trace.stop();
 }
 
-#[test]
 fn json_lines_carry_every_field() {
-    if !require_root() {
-        return;
-    }
     let mut tool = Tool::spawn(tcpconnect_command(&["--json"]));
     tool.wait_for_ready_line(TIMEOUT);
     let (listener, port) = listen(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let sport = connect_and_accept(&listener);
     let line = tool.expect_line(|line| line.contains(&format!("\"dport\":{port},")), TIMEOUT);
     let event: serde_json::Value = serde_json::from_str(&line).expect("each line is JSON");
-    assert_eq!(event["pid"].to_string(), test_pid());
+    assert_eq!(event["pid"], test_pid());
     assert_eq!(event["uid"], 0);
     assert_eq!(event["comm"], current_thread_comm());
     assert_eq!(event["af"], 4);
@@ -915,11 +657,7 @@ fn json_lines_carry_every_field() {
     assert!(finished.status.success());
 }
 
-#[test]
 fn count_mode_json_is_one_object_with_the_counts() {
-    if !require_root() {
-        return;
-    }
     let mut tool = Tool::spawn(tcpconnect_command(&["-c", "--json"]));
     tool.wait_for_ready_line(TIMEOUT);
     let port = closed_port(IpAddr::V4(Ipv4Addr::LOCALHOST));
@@ -938,11 +676,7 @@ fn count_mode_json_is_one_object_with_the_counts() {
     assert_eq!(ours[0]["saddr"], "127.0.0.1");
 }
 
-#[test]
 fn btf_file_given_with_btf_is_used() {
-    if !require_root() {
-        return;
-    }
     let dir = TempDir::new("tcpconnect-btf");
     let btf = dir.path().join("vmlinux.btf");
     fs::copy("/sys/kernel/btf/vmlinux", &btf).expect("copy the kernel's BTF");
@@ -957,75 +691,6 @@ fn btf_file_given_with_btf_is_used() {
     );
 }
 
-/// Both flavors of the tracepoint way (BTF, and the classic one kept for
-/// kernels without BTF) give the same rows: addresses, the real source port,
-/// and an IPv4-mapped connect once, as IPv4.
-#[test]
-fn both_tracepoint_flavors_give_the_same_rows() {
-    if !require_root() {
-        return;
-    }
-    for (flavor, hook) in [
-        ("btf", "tp_btf/inet_sock_set_state"),
-        ("classic", "tracepoint/sock/inet_sock_set_state"),
-    ] {
-        let (listener_v4, port_v4) = listen(LOCALHOST_V4);
-        let (listener_v6, port_v6) = listen(LOCALHOST_V6);
-        let (mapped_listener, mapped_port) = listen(LOCALHOST_V4);
-        let mut command = tcpconnect_command(&["--attach", "tracepoint", "-s", "-v"]);
-        command.env("BPFTOOLS_TRACEPOINT", flavor);
-        let mut trace = Trace::start_command(command);
-
-        let sport_v4 = connect_and_accept(&listener_v4).to_string();
-        let sport_v6 = connect_and_accept(&listener_v6).to_string();
-        let mapped = SocketAddrV6::new(Ipv4Addr::LOCALHOST.to_ipv6_mapped(), mapped_port, 0, 0);
-        let _client = TcpStream::connect_timeout(&mapped.into(), TIMEOUT).expect("connect");
-        let (_server, mapped_peer) = mapped_listener.accept().expect("accept");
-
-        let (row, line) = trace.expect_row(|row| row.is_from(&test_pid(), port_v4));
-        assert_eq!(
-            (row.get("IP"), row.get("SPORT")),
-            ("4", sport_v4.as_str()),
-            "{flavor}: {line}"
-        );
-        assert_eq!(
-            (row.get("SADDR"), row.get("DADDR")),
-            ("127.0.0.1", "127.0.0.1"),
-            "{line}"
-        );
-        let (row, line) = trace.expect_row(|row| row.is_from(&test_pid(), port_v6));
-        assert_eq!(
-            (row.get("IP"), row.get("SPORT")),
-            ("6", sport_v6.as_str()),
-            "{flavor}: {line}"
-        );
-        assert_eq!(
-            (row.get("SADDR"), row.get("DADDR")),
-            ("::1", "::1"),
-            "{line}"
-        );
-        let (row, line) = trace.expect_row(|row| row.dport_is(mapped_port));
-        let mapped_sport = mapped_peer.port().to_string();
-        assert_eq!(
-            (row.get("IP"), row.get("SPORT")),
-            ("4", mapped_sport.as_str()),
-            "{flavor}: {line}"
-        );
-        assert_eq!(
-            trace.rows_matching(|row| row.dport_is(mapped_port)).len(),
-            1
-        );
-
-        let finished = trace.stop();
-        let attached = format!("tcpconnect: attached with tracepoint ({hook})");
-        assert!(
-            finished.stderr.contains(&attached),
-            "{flavor}: {:#?}",
-            finished.stderr
-        );
-    }
-}
-
 /// Written while the burst test floods every tracer on the host with
 /// connects; read by the tests whose tool's stderr must stay empty (a tool
 /// starved of CPU during the flood could overflow and say so).
@@ -1035,26 +700,9 @@ fn without_connect_burst() -> RwLockReadGuard<'static, ()> {
     CONNECT_BURST.read().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Sum of the tool's `Lost N events!` lines; any other stderr line fails.
-fn lost_events_reported(stderr: &[String]) -> usize {
-    stderr
-        .iter()
-        .map(|line| {
-            line.strip_prefix("Lost ")
-                .and_then(|rest| rest.strip_suffix(" events!"))
-                .and_then(|count| count.parse::<usize>().ok())
-                .unwrap_or_else(|| panic!("stderr: {line}"))
-        })
-        .sum()
-}
-
 /// A burst larger than the ring buffer while the tool is stopped: it
 /// survives, and what it reports lost is exactly what is missing.
-#[test]
 fn burst_while_stopped_is_counted_as_lost_exactly() {
-    if !require_root() {
-        return;
-    }
     // A record is 88 bytes in the ring: 1 MiB holds about 11,900.
     const BURST_CONNECTS: usize = 15_000;
     let _burst = CONNECT_BURST
@@ -1064,7 +712,7 @@ fn burst_while_stopped_is_counted_as_lost_exactly() {
     let sentinel_port = closed_port(LOCALHOST_V4);
     // -P keeps every other connect on the host out of this tool's buffer.
     let ports = format!("{burst_port},{sentinel_port}");
-    let mut trace = Trace::start(&["-P", &ports]);
+    let mut trace = trace(&["-P", &ports]);
 
     trace.tool.signal(Signal::SIGSTOP);
     for _ in 0..BURST_CONNECTS {
@@ -1109,41 +757,18 @@ fn burst_while_stopped_is_counted_as_lost_exactly() {
     );
 }
 
-/// Runs `work` on a thread of its own that has joined network namespace
-/// `name` (namespaces are per thread), and returns its result.
-fn in_netns<T: Send>(name: &str, work: impl FnOnce() -> T + Send) -> T {
-    let netns = fs::File::open(format!("/var/run/netns/{name}")).expect("open the netns");
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                // SAFETY: setns with a valid namespace fd affects this thread only.
-                let joined = unsafe { libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) };
-                assert_eq!(joined, 0, "setns: {}", std::io::Error::last_os_error());
-                work()
-            })
-            .join()
-            .expect("the thread in the netns")
-    })
-}
-
 /// tcp_v4_connect() moves the socket to SYN_SENT and only then picks the
 /// source port; when none is free, connect() fails with EADDRNOTAVAIL. Such
 /// a connect never started and is not reported.
-#[test]
 fn connect_that_fails_after_syn_sent_is_not_reported() {
-    if !require_root() {
-        return;
-    }
-    let netns = NetnsWithoutLoopback::add();
-    let setup = "ip link set lo up && sysctl -q -w net.ipv4.ip_local_port_range='40000 40001'";
-    let (_, status) = run(Command::new("ip").args(["netns", "exec", &netns.0, "sh", "-c", setup]));
-    assert!(status.success(), "setting up {}", netns.0);
+    let netns = TestNetns::add();
+    netns.sh("ip link set lo up && sysctl -q -w net.ipv4.ip_local_port_range='40000 40001'");
     let sentinel_port = closed_port(LOCALHOST_V4);
 
     let port = 4711;
     let ports = format!("{port},{sentinel_port}");
-    let mut trace = Trace::start(&["-P", &ports, "-s"]);
-    let results = in_netns(&netns.0, || {
+    let mut trace = trace(&["-P", &ports, "-s"]);
+    let results = netns.run(|| {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("listen in the netns");
         // Two source ports exist: two connects hold them, two more fail.
         let outcomes: Vec<_> = (0..4)
@@ -1162,4 +787,241 @@ fn connect_that_fails_after_syn_sent_is_not_reported() {
     assert_eq!(rows.len(), 2, "{rows:#?}");
     drop(results);
     trace.stop();
+}
+
+/// The ways tcpconnect can attach, best first, as the tests name them: the
+/// --attach value, the BPFTOOLS_TRACEPOINT flavor, and the hook -v names.
+#[derive(Clone, Copy, Debug)]
+struct AttachWay {
+    name: &'static str,
+    attach: &'static str,
+    flavor: Option<&'static str>,
+    hook: &'static str,
+}
+
+const WAYS: [AttachWay; 4] = [
+    AttachWay {
+        name: "fentry",
+        attach: "fentry",
+        flavor: None,
+        hook: "fexit/tcp_v4_connect",
+    },
+    AttachWay {
+        name: "kprobe",
+        attach: "kprobe",
+        flavor: None,
+        hook: "kprobe/tcp_v4_connect",
+    },
+    AttachWay {
+        name: "tp_btf",
+        attach: "tracepoint",
+        flavor: Some("btf"),
+        hook: "tp_btf/inet_sock_set_state",
+    },
+    AttachWay {
+        name: "tracepoint",
+        attach: "tracepoint",
+        flavor: Some("classic"),
+        hook: "tracepoint/sock/inet_sock_set_state",
+    },
+];
+
+impl AttachWay {
+    /// Whether the running kernel offers this way.
+    fn offered(self) -> bool {
+        let kernel = Kernel::get();
+        match self.name {
+            "fentry" => kernel.trampolines,
+            "kprobe" => kernel.kprobes,
+            "tp_btf" => kernel.has_btf_tracepoint("inet_sock_set_state"),
+            _ => kernel.tracepoint,
+        }
+    }
+
+    /// tcpconnect forced to this way, with `args`.
+    fn command(self, args: &[&str]) -> Command {
+        let mut command = tcpconnect_command(&["--attach", self.attach]);
+        command.args(args);
+        if let Some(flavor) = self.flavor {
+            command.env("BPFTOOLS_TRACEPOINT", flavor);
+        }
+        command
+    }
+
+    /// `attached with tracepoint (tp_btf/inet_sock_set_state, ...)`.
+    fn attached_line(self) -> String {
+        let way = self.attach;
+        format!("tcpconnect: attached with {way} ({}", self.hook)
+    }
+}
+
+/// On a way the kernel offers: IPv4, IPv6 and an IPv4-mapped connect (once,
+/// as IPv4) are rows with the right addresses and source ports, count mode
+/// counts, and -v names the hook.
+fn check_way_traces_connects(way: AttachWay) {
+    let (listener_v4, port_v4) = listen(LOCALHOST_V4);
+    let (listener_v6, port_v6) = listen(LOCALHOST_V6);
+    let (mapped_listener, mapped_port) = listen(LOCALHOST_V4);
+    let mut trace = Trace::start(way.command(&["-s", "-v"]));
+
+    let sport_v4 = connect_and_accept(&listener_v4).to_string();
+    let sport_v6 = connect_and_accept(&listener_v6).to_string();
+    let mapped = SocketAddrV6::new(Ipv4Addr::LOCALHOST.to_ipv6_mapped(), mapped_port, 0, 0);
+    let _client = TcpStream::connect_timeout(&mapped.into(), TIMEOUT).expect("connect");
+    let (_server, mapped_peer) = mapped_listener.accept().expect("accept");
+
+    let (row, line) = trace.expect_row(|row| row.is_from(test_pid(), port_v4));
+    let fields = |row: &Row| {
+        let columns = ["IP", "SADDR", "DADDR", "SPORT"];
+        columns.map(|column| row.get(column).to_string())
+    };
+    assert_eq!(
+        fields(&row),
+        ["4", "127.0.0.1", "127.0.0.1", &sport_v4],
+        "{line}"
+    );
+    let (row, line) = trace.expect_row(|row| row.is_from(test_pid(), port_v6));
+    assert_eq!(fields(&row), ["6", "::1", "::1", &sport_v6], "{line}");
+    let (row, line) = trace.expect_row(|row| row.dport_is(mapped_port));
+    let mapped_sport = mapped_peer.port().to_string();
+    assert_eq!(
+        fields(&row),
+        ["4", "127.0.0.1", "127.0.0.1", &mapped_sport],
+        "{line}"
+    );
+    let finished = trace.stop();
+    let mapped_rows = finished
+        .stdout
+        .iter()
+        .filter(|l| l.ends_with(&format!(" {mapped_port:<5}")));
+    assert_eq!(mapped_rows.count(), 1, "{:#?}", finished.stdout);
+    let attached = way.attached_line();
+    assert!(
+        finished
+            .stderr
+            .iter()
+            .any(|line| line.starts_with(&attached)),
+        "no {attached:?} in {:#?}",
+        finished.stderr
+    );
+
+    let (listener, port) = listen(LOCALHOST_V4);
+    let count = CountRun::start_command(way.command(&["-c"]));
+    for _ in 0..3 {
+        connect_and_accept(&listener);
+    }
+    let table = count.stop();
+    let rows = table.rows_to(port);
+    assert_eq!(rows.len(), 1, "{:#?}", table.lines);
+    assert_eq!(rows[0]["CONNECTS"], "3", "{:#?}", table.lines);
+}
+
+/// A way the kernel does not offer, forced: one clear line naming what is
+/// missing; a BTF tracepoint that is missing falls back to the classic one.
+fn check_missing_way_fails_clearly(way: AttachWay) {
+    if way.name == "tp_btf" {
+        let finished = check_traces_ipv4(way.command(&["-v"]));
+        let refused = format!("tcpconnect: tracepoint ({}", way.hook);
+        let stderr = &finished.stderr;
+        assert!(
+            stderr
+                .iter()
+                .any(|l| l.starts_with(&refused) && l.contains(" not usable: ")),
+            "{stderr:#?}"
+        );
+        return;
+    }
+    let finished = Tool::spawn(way.command(&[])).wait_for_exit(TIMEOUT);
+    let line = assert_one_error_line(&finished);
+    let attach = way.attach;
+    assert!(
+        line.starts_with(&format!(
+            "tcpconnect: --attach {attach}: this kernel does not provide "
+        )),
+        "{line}"
+    );
+    assert!(finished.stdout.is_empty(), "{:#?}", finished.stdout);
+}
+
+/// `--attach auto` uses the first way the kernel offers, and -v says why
+/// each way before it could not be used.
+fn auto_attach_uses_the_first_way_the_kernel_offers() {
+    let offered = WAYS.iter().position(|way| way.offered());
+    let offered = offered.expect("this kernel offers no way to trace connects");
+    let finished = check_traces_ipv4(tcpconnect_command(&["--attach", "auto", "-v"]));
+    let stderr = &finished.stderr;
+    for way in &WAYS[..offered] {
+        let refused = format!("tcpconnect: {} ({}", way.attach, way.hook);
+        assert!(
+            stderr
+                .iter()
+                .any(|l| l.starts_with(&refused) && l.contains(" not usable: ")),
+            "no {refused:?} in {stderr:#?}"
+        );
+    }
+    let attached = WAYS[offered].attached_line();
+    assert!(
+        stderr.iter().any(|line| line.starts_with(&attached)),
+        "no {attached:?} in {stderr:#?}"
+    );
+}
+
+/// With the kernel's BTF hidden (as on a kernel built without it), a BTF
+/// file given with --btf is what CO-RE uses.
+fn hidden_kernel_btf_is_replaced_by_the_btf_file() {
+    let dir = TempDir::new("tcpconnect-hidden-btf");
+    let btf = kernel_btf_copy(&dir);
+    let mut command = in_private_mount_namespace(TCPCONNECT, HIDE_KERNEL_BTF, "");
+    command.args(["--btf", path_arg(&btf)]);
+    check_traces_ipv4(command);
+}
+
+fn main() -> ExitCode {
+    let mut trials = bpf_tests![
+        ipv4_connect_is_one_row_with_pid_comm_and_addresses,
+        ipv6_connect_is_an_ipv6_row,
+        ipv4_mapped_ipv6_connect_is_reported_once_as_ipv4,
+        timestamp_uid_source_port_and_local_port_columns,
+        pid_filter_shows_only_that_process,
+        uid_filter_shows_only_that_user,
+        port_filter_takes_several_ports,
+        ipv4_flag_shows_only_ipv4,
+        ipv6_flag_shows_only_ipv6,
+        count_mode_prints_a_table_of_connects_on_sigint,
+        count_mode_with_source_port_counts_per_local_port,
+        cgroupmap_shows_only_cgroups_in_the_pinned_map,
+        mntnsmap_shows_only_mount_namespaces_in_the_pinned_map,
+        pinned_map_options_need_a_pinned_hash_map,
+        connect_that_fails_before_syn_sent_is_not_reported,
+        forced_tracepoint_traces_quietly,
+        sigterm_stops_with_status_0,
+        closed_stdout_ends_quietly,
+        perf_buffer_channel_prints_the_same_rows,
+        json_lines_carry_every_field,
+        count_mode_json_is_one_object_with_the_counts,
+        btf_file_given_with_btf_is_used,
+        burst_while_stopped_is_counted_as_lost_exactly,
+        connect_that_fails_after_syn_sent_is_not_reported,
+        auto_attach_uses_the_first_way_the_kernel_offers,
+        hidden_kernel_btf_is_replaced_by_the_btf_file,
+    ];
+    trials.push(common::trials::plain_test(
+        "bad_arguments_are_one_clear_error",
+        bad_arguments_are_one_clear_error,
+    ));
+    // The names say which ways traced connects here (make test-kernels
+    // reports them per kernel).
+    for way in WAYS {
+        trials.push(match way.offered() {
+            true => bpf_test(
+                format!("attach_way_{}_traces_connects", way.name),
+                move || check_way_traces_connects(way),
+            ),
+            false => bpf_test(
+                format!("attach_way_{}_is_missing_here_and_fails_clearly", way.name),
+                move || check_missing_way_fails_clearly(way),
+            ),
+        });
+    }
+    common::trials::run(trials)
 }

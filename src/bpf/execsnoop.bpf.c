@@ -172,7 +172,8 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 	return 0;
 }
 
-/* Copies the file name and argv, one string at a time, until about ARGV_MAX_LEN bytes. */
+/* Copies the file name and argv, one string at a time, until about ARGV_MAX_LEN
+ * bytes or MAX_ARGS entries (as many as can be shown). */
 static __always_inline void read_failed_exec_args(struct exec_event *event, struct exec_args *args)
 {
 	u32 offset;
@@ -187,7 +188,7 @@ static __always_inline void read_failed_exec_args(struct exec_event *event, stru
 	offset = len;
 
 #pragma unroll
-	for (i = 0; i < FAILED_EXEC_MAX_ARGS; i++) {
+	for (i = 0; i < MAX_ARGS; i++) {
 		const char *arg = NULL;
 
 		bpf_probe_read_user(&arg, sizeof(arg), &args->argv[i]);
@@ -206,7 +207,7 @@ static __always_inline void read_failed_exec_args(struct exec_event *event, stru
 	{
 		const char *arg = NULL;
 
-		bpf_probe_read_user(&arg, sizeof(arg), &args->argv[FAILED_EXEC_MAX_ARGS]);
+		bpf_probe_read_user(&arg, sizeof(arg), &args->argv[MAX_ARGS]);
 		if (arg)
 			event->header.args_truncated = 1;
 	}

@@ -11,8 +11,6 @@
  */
 #define ARGV_MAX_LEN 8192
 #define ARGS_BUF_SIZE 16384
-/* argv entries read one by one on the failed-exec path. */
-#define FAILED_EXEC_MAX_ARGS 60
 
 /* One exec, as sent to user space: this header, then args_size bytes of args. */
 struct exec_event_header {

@@ -24,8 +24,6 @@
 #include <bpf/bpf_endian.h>
 #include "tcpconnect.h"
 
-#define AF_INET 2
-#define AF_INET6 10
 #define IPPROTO_TCP 6
 #define TCP_SYN_SENT 2
 

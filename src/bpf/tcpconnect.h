@@ -2,9 +2,6 @@
 #ifndef __TCPCONNECT_H__
 #define __TCPCONNECT_H__
 
-/* Destination ports -P accepts, as upstream. */
-#define MAX_PORTS 64
-
 /* One accepted active TCP open. Ports in host order; IPv4 addresses in the first 4 bytes. */
 struct connect_event {
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC */

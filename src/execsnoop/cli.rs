@@ -5,9 +5,8 @@ use std::path::PathBuf;
 use clap::Parser;
 use regex::bytes::Regex;
 
-use crate::cli::{parse_pid, parse_regex, parse_uid, CommonArgs, PinnedFilters};
-
-const MAX_ARGS_LIMIT: usize = 60;
+use crate::bpf_constants::MAX_ARGS;
+use crate::cli::{parse_pid, parse_regex, parse_uid, CommonArgs};
 /// Upstream's default for --max-args.
 pub const DEFAULT_MAX_ARGS: usize = 20;
 
@@ -17,19 +16,7 @@ pub const DEFAULT_MAX_ARGS: usize = 20;
     version,
     disable_help_flag = true,
     about = "Trace exec() syscalls",
-    after_help = "EXAMPLES:
-    execsnoop           # trace all exec() syscalls
-    execsnoop -x        # include failed exec()s
-    execsnoop -T        # include time (HH:MM:SS)
-    execsnoop -U        # include UID
-    execsnoop -u 1000   # only trace UID 1000
-    execsnoop -u user   # get user UID and trace only them
-    execsnoop -t        # include timestamps
-    execsnoop -q        # add \"quotemarks\" around arguments
-    execsnoop -n main   # only print commands whose name matches the regex \"main\"
-    execsnoop -l tpkg   # only print commands whose arguments match the regex \"tpkg\"
-    execsnoop -P 1234   # only trace children of PID 1234
-    execsnoop -c CG     # trace process under cgroupsv2 path CG"
+    after_help = super::manual::MANUAL.help_examples("execsnoop")
 )]
 pub struct Cli {
     /// Include time column on output (HH:MM:SS)
@@ -82,20 +69,11 @@ pub struct Cli {
     pub common: CommonArgs,
 }
 
-impl Cli {
-    pub fn pinned_filters(&self) -> PinnedFilters {
-        PinnedFilters {
-            cgroupmap: self.cgroupmap.clone(),
-            mntnsmap: self.mntnsmap.clone(),
-        }
-    }
-}
-
 fn parse_max_args(value: &str) -> Result<usize, String> {
     match value.parse::<usize>() {
-        Ok(n) if (1..=MAX_ARGS_LIMIT).contains(&n) => Ok(n),
+        Ok(n) if (1..=MAX_ARGS).contains(&n) => Ok(n),
         _ => Err(format!(
-            "Invalid MAX_ARGS {value}, should be in [1, {MAX_ARGS_LIMIT}] range"
+            "Invalid MAX_ARGS {value}, should be in [1, {MAX_ARGS}] range"
         )),
     }
 }
@@ -151,7 +129,7 @@ mod tests {
         assert_eq!(cli.max_args, 60);
         assert_eq!(cli.ppid, Some(1));
         assert!(cli.name.as_ref().unwrap().is_match(b"bash"));
-        assert_eq!(cli.pinned_filters().mntnsmap, Some(PathBuf::from("/b")));
+        assert_eq!(cli.mntnsmap, Some(PathBuf::from("/b")));
         assert_eq!(parse(&["--uid", "root"]).unwrap().uid, Some(0));
     }
 

@@ -3,11 +3,23 @@
 use std::mem::size_of;
 
 use super::skel::types::exec_event_header;
+use crate::data_path::Decode;
 use crate::output::escape::c_str_bytes;
 
 // SAFETY: exec_event_header is a #[repr(C)] struct of integers and byte
 // arrays (generated from src/bpf/execsnoop.h); every bit pattern is valid.
 unsafe impl plain::Plain for exec_event_header {}
+
+/// execsnoop's records: each an [`ExecEvent`].
+pub struct Exec;
+
+impl Decode for Exec {
+    type Event<'a> = ExecEvent<'a>;
+
+    fn decode(record: &[u8]) -> Option<ExecEvent<'_>> {
+        ExecEvent::decode(record)
+    }
+}
 
 /// One exec(), borrowed from the record it was decoded from.
 #[derive(Debug)]

@@ -3,7 +3,8 @@
 
 use regex::bytes::Regex;
 
-use super::event::ExecEvent;
+use super::event::{Exec, ExecEvent};
+use crate::data_path::Filter;
 
 #[derive(Debug, Default)]
 pub struct EventFilter {
@@ -13,8 +14,8 @@ pub struct EventFilter {
     pub line: Option<Regex>,
 }
 
-impl EventFilter {
-    pub fn matches(&self, event: &ExecEvent<'_>) -> bool {
+impl Filter<Exec> for EventFilter {
+    fn matches(&self, event: &ExecEvent<'_>) -> bool {
         if let Some(name) = &self.name {
             if !name.is_match(event.comm()) {
                 return false;

@@ -3,19 +3,11 @@
 use std::io::Write;
 
 use super::cli::DEFAULT_MAX_ARGS;
-use super::event::ExecEvent;
+use super::event::{Exec, ExecEvent};
+use crate::data_path::Formatter;
 use crate::output::clock::WallClock;
 use crate::output::escape::{push_escaped, push_padded, Quoting};
-use crate::output::json::{rfc3339_utc, JsonObject};
-
-/// Turns exec events into output lines.
-pub trait ExecFormatter {
-    /// What comes before the first event (nothing for JSON Lines).
-    fn write_header(&self, out: &mut Vec<u8>);
-    fn write_event(&mut self, out: &mut Vec<u8>, event: &ExecEvent<'_>);
-    /// Called once per batch: follows wall-clock changes.
-    fn resync_clock(&mut self);
-}
+use crate::output::json::JsonEvents;
 
 /// Which optional columns are shown and how arguments are written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +59,7 @@ impl TextFormatter {
     }
 }
 
-impl ExecFormatter for TextFormatter {
+impl Formatter<Exec> for TextFormatter {
     fn write_header(&self, out: &mut Vec<u8>) {
         let c = &self.columns;
         if c.time {
@@ -146,7 +138,7 @@ impl ExecFormatter for TextFormatter {
 
 /// One JSON object per exec, with every field the text has and more.
 pub struct JsonFormatter {
-    clock: WallClock,
+    lines: JsonEvents,
     /// --max-args: entries of `args` kept, the file name included.
     max_args: usize,
 }
@@ -154,29 +146,23 @@ pub struct JsonFormatter {
 impl JsonFormatter {
     pub fn new(max_args: usize) -> Self {
         Self {
-            clock: WallClock::new(),
+            lines: JsonEvents::new(),
             max_args,
         }
     }
 }
 
-impl ExecFormatter for JsonFormatter {
-    fn write_header(&self, _out: &mut Vec<u8>) {}
-
+impl Formatter<Exec> for JsonFormatter {
     fn resync_clock(&mut self) {
-        self.clock.resync();
+        self.lines.resync_clock();
     }
 
     fn write_event(&mut self, out: &mut Vec<u8>, event: &ExecEvent<'_>) {
         let h = &event.header;
         let args = event.args().take(self.max_args);
         let truncated = event.truncated || event.args().nth(self.max_args).is_some();
-        JsonObject::begin(out)
-            .string(
-                "time",
-                rfc3339_utc(self.clock.unix_ns(h.timestamp_ns)).as_bytes(),
-            )
-            .number("timestamp_ns", h.timestamp_ns)
+        self.lines
+            .begin(out, h.timestamp_ns)
             .string("comm", event.comm())
             .number("pid", h.pid)
             .number("ppid", h.ppid)

@@ -8,6 +8,8 @@
 
 use std::io::Write;
 
+use crate::output::clock::WallClock;
+
 /// Appends `bytes` as a JSON string; false when invalid UTF-8 was replaced.
 pub fn push_string(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let mut exact = true;
@@ -88,6 +90,36 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// What every event line starts with: the event's wall-clock time (RFC 3339,
+/// UTC) and its kernel timestamp (CLOCK_MONOTONIC nanoseconds).
+#[derive(Debug, Default)]
+pub struct JsonEvents {
+    clock: WallClock,
+}
+
+impl JsonEvents {
+    pub fn new() -> Self {
+        Self {
+            clock: WallClock::new(),
+        }
+    }
+
+    /// Begins the line of an event that happened at `timestamp_ns`.
+    pub fn begin<'o>(&self, out: &'o mut Vec<u8>, timestamp_ns: u64) -> JsonObject<'o> {
+        let time = rfc3339_utc(self.clock.unix_ns(timestamp_ns));
+        let mut object = JsonObject::begin(out);
+        object
+            .string("time", time.as_bytes())
+            .number("timestamp_ns", timestamp_ns);
+        object
+    }
+
+    /// Follows wall-clock steps; called once per batch.
+    pub fn resync_clock(&mut self) {
+        self.clock.resync();
+    }
 }
 
 /// Builds one JSON object, field by field, ending the line.

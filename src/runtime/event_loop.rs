@@ -5,11 +5,12 @@ use std::cell::{Cell, RefCell};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use libbpf_rs::{ErrorKind, MapCore, MapFlags, MapMut, PerfBufferBuilder, RingBufferBuilder};
+use libbpf_rs::{ErrorKind, Map, MapCore, MapFlags, PerfBufferBuilder, RingBufferBuilder};
 
 use crate::error::{Error, Result};
 use crate::output::Flow;
-use crate::runtime::loader::{EventChannel, PERF_BUFFER_PAGES};
+use crate::runtime::channel::{EventChannel, PERF_BUFFER_PAGES};
+use crate::runtime::object::LoadedBpf;
 use crate::runtime::signals::stop_requested;
 
 /// How often the loop wakes without events, to notice a stop request.
@@ -35,25 +36,13 @@ pub trait EventHandler {
     /// Called after each batch of records: the moment to write output.
     /// `Flow::Stop` (stdout closed) ends the loop.
     fn end_of_batch(&mut self) -> Result<Flow>;
-}
-
-/// The loaded maps the loop reads.
-pub struct EventMaps<'a, 'obj> {
-    pub events_ringbuf: &'a MapMut<'obj>,
-    pub events_perfbuf: &'a MapMut<'obj>,
-    pub lost_events: &'a MapMut<'obj>,
-}
-
-/// The `EventMaps` of a loaded skeleton's `maps` (same names in every tool).
-#[macro_export]
-macro_rules! event_maps {
-    ($maps:expr) => {
-        $crate::runtime::event_loop::EventMaps {
-            events_ringbuf: &$maps.events_ringbuf,
-            events_perfbuf: &$maps.events_perfbuf,
-            lost_events: &$maps.lost_events,
+    /// `count` events could not be delivered (on `cpu`, for a perf buffer).
+    fn events_lost(&mut self, count: u64, cpu: Option<i32>) {
+        match cpu {
+            Some(cpu) => eprintln!("Lost {count} events on CPU #{cpu}!"),
+            None => eprintln!("Lost {count} events!"),
         }
-    };
+    }
 }
 
 /// Opens the channel, tells the handler it is ready, then runs until
@@ -61,7 +50,7 @@ macro_rules! event_maps {
 /// what is sent before it is open, so readiness is announced only then.)
 pub fn run_event_loop(
     channel: EventChannel,
-    maps: EventMaps<'_, '_>,
+    object: &LoadedBpf,
     handler: &mut impl EventHandler,
 ) -> Result<()> {
     let handler = RefCell::new(handler);
@@ -75,13 +64,16 @@ pub fn run_event_loop(
         received: &received,
     };
     let channel_error = |err: libbpf_rs::Error| Error::from_libbpf("reading events", &err);
-    let mut lost = LostEvents::new(maps.lost_events);
+    let events = object.map(channel.map_name())?;
+    let lost_events = object.map("lost_events")?;
+    let mut lost = LostEvents::new(&lost_events);
+    let report_lost = |count, cpu| handler.borrow_mut().events_lost(count, cpu);
 
     match channel {
         EventChannel::RingBuffer => {
             let mut builder = RingBufferBuilder::new();
             builder
-                .add(maps.events_ringbuf, |data| {
+                .add(&events, |data| {
                     on_event(data);
                     0
                 })
@@ -90,24 +82,24 @@ pub fn run_event_loop(
             batches.run(
                 |timeout| ring.poll(timeout),
                 || ring.consume(),
-                || lost.report_if_due(),
+                || lost.report_if_due(report_lost),
             )?;
         }
         EventChannel::PerfBuffer => {
-            let perf = PerfBufferBuilder::new(maps.events_perfbuf)
+            let perf = PerfBufferBuilder::new(&events)
                 .pages(PERF_BUFFER_PAGES)
                 .sample_cb(|_cpu, data| on_event(data))
-                .lost_cb(|cpu, count| eprintln!("Lost {count} events on CPU #{cpu}!"))
+                .lost_cb(|cpu, count| report_lost(count, Some(cpu)))
                 .build()
                 .map_err(channel_error)?;
             batches.run(
                 |timeout| perf.poll(timeout),
                 || perf.consume(),
-                || lost.report_if_due(),
+                || lost.report_if_due(report_lost),
             )?;
         }
     }
-    lost.report();
+    lost.report(report_lost);
     Ok(())
 }
 
@@ -155,13 +147,13 @@ impl<H: EventHandler> Batches<'_, &mut H> {
 /// The per-CPU count of events the BPF side could not send (ring buffer full,
 /// a table full); full perf buffers are reported by their own callback.
 struct LostEvents<'a, 'obj> {
-    map: &'a MapMut<'obj>,
+    map: &'a Map<'obj>,
     reported: u64,
     last_check: Instant,
 }
 
 impl<'a, 'obj> LostEvents<'a, 'obj> {
-    fn new(map: &'a MapMut<'obj>) -> Self {
+    fn new(map: &'a Map<'obj>) -> Self {
         Self {
             map,
             reported: 0,
@@ -181,17 +173,17 @@ impl<'a, 'obj> LostEvents<'a, 'obj> {
         }
     }
 
-    fn report_if_due(&mut self) {
+    fn report_if_due(&mut self, report: impl Fn(u64, Option<i32>)) {
         if self.last_check.elapsed() >= LOST_CHECK_INTERVAL {
-            self.report();
+            self.report(report);
         }
     }
 
-    fn report(&mut self) {
+    fn report(&mut self, report: impl Fn(u64, Option<i32>)) {
         self.last_check = Instant::now();
         let total = self.total();
         if total > self.reported {
-            eprintln!("Lost {} events!", total - self.reported);
+            report(total - self.reported, None);
             self.reported = total;
         }
     }

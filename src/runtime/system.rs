@@ -9,7 +9,7 @@ use nix::mount::{mount, MsFlags};
 
 use crate::cli::CommonArgs;
 use crate::error::{Error, Result};
-use crate::runtime::loader::set_libbpf_logging;
+use crate::runtime::libbpf_log;
 
 const KERNEL_BTF: &str = "/sys/kernel/btf/vmlinux";
 const TRACEFS: &str = "/sys/kernel/tracing";
@@ -105,7 +105,7 @@ pub fn ensure_tracefs() -> Result<()> {
 
 /// Everything a tool checks and sets up before it opens its BPF object.
 pub fn prepare(tool: &str, common: &CommonArgs) -> Result<()> {
-    set_libbpf_logging(common.verbose);
+    libbpf_log::show(common.verbose);
     check_privileges(tool)?;
     check_btf(common.btf.as_deref())
 }

@@ -4,10 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-use crate::cli::{parse_pid, parse_uid, CommonArgs, PinnedFilters};
-
-/// Destination ports -P accepts at most (as upstream).
-pub const MAX_PORTS: usize = 64;
+use crate::bpf_constants::MAX_PORTS;
+use crate::cli::{parse_pid, parse_uid, CommonArgs};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AttachChoice {
@@ -27,21 +25,7 @@ pub enum AttachChoice {
     version,
     disable_help_flag = true,
     about = "Count/Trace active tcp connections",
-    after_help = "EXAMPLES:
-    tcpconnect             # trace all TCP connect()s
-    tcpconnect -t          # include timestamps
-    tcpconnect -p 181      # only trace PID 181
-    tcpconnect -P 80       # only trace port 80
-    tcpconnect -P 80,81    # only trace port 80 and 81
-    tcpconnect -U          # include UID
-    tcpconnect -u 1000     # only trace UID 1000
-    tcpconnect -c          # count connects per src, dest, port
-    tcpconnect -s          # include source port (and count by it with -c)
-    tcpconnect -L          # include LPORT while printing outputs
-    tcpconnect -4          # trace IPv4 family only
-    tcpconnect -6          # trace IPv6 family only
-    tcpconnect -C /sys/fs/bpf/cgroupmap  # trace cgroups in this BPF map only
-    tcpconnect -M /sys/fs/bpf/mntnsmap   # trace mount namespaces in this BPF map only"
+    after_help = super::manual::MANUAL.help_examples("tcpconnect")
 )]
 pub struct Cli {
     /// Include timestamp on output (seconds since the first event)
@@ -85,15 +69,6 @@ pub struct Cli {
     pub attach: AttachChoice,
     #[command(flatten)]
     pub common: CommonArgs,
-}
-
-impl Cli {
-    pub fn pinned_filters(&self) -> PinnedFilters {
-        PinnedFilters {
-            cgroupmap: self.cgroupmap.clone(),
-            mntnsmap: self.mntnsmap.clone(),
-        }
-    }
 }
 
 /// Destination ports, from one comma-separated -P value.
@@ -165,7 +140,7 @@ mod tests {
         assert_eq!(cli.ports, Some(PortList(vec![80, 443])));
         assert_eq!(cli.attach, AttachChoice::Tracepoint);
         assert!(cli.ipv4 && cli.lport && cli.count && cli.source_port && cli.common.verbose);
-        assert_eq!(cli.pinned_filters().cgroupmap, Some(PathBuf::from("/a")));
+        assert_eq!(cli.cgroupmap, Some(PathBuf::from("/a")));
     }
 
     #[test]

@@ -3,15 +3,25 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::skel::types::{connect_event, connect_key};
+use crate::bpf_constants::AF_INET;
+use crate::data_path::Decode;
 use crate::output::escape::c_str_bytes;
-
-pub const AF_INET: u16 = 2;
-pub const AF_INET6: u16 = 10;
 
 // SAFETY: both are #[repr(C)] structs of integers and byte arrays (generated
 // from src/bpf/tcpconnect.h); every bit pattern is valid.
 unsafe impl plain::Plain for connect_event {}
 unsafe impl plain::Plain for connect_key {}
+
+/// tcpconnect's records: each a `connect_event`.
+pub struct Connect;
+
+impl Decode for Connect {
+    type Event<'a> = connect_event;
+
+    fn decode(record: &[u8]) -> Option<connect_event> {
+        connect_event::decode(record)
+    }
+}
 
 /// An address as the kernel stored it: IPv4 in the first 4 bytes.
 pub fn ip_addr(family: u16, raw: &[u8; 16]) -> IpAddr {

@@ -1,71 +1,131 @@
 //! tcpconnect: every active TCP open the kernel accepted. The data path:
-//! event.rs (decode) -> format.rs (text or JSON) -> output; filtering
-//! happens in the kernel. attach.rs picks how connects are hooked.
+//! event.rs (decode) -> format.rs (text or JSON); filtering happens in the
+//! kernel, and so does counting (count.rs). attach.rs says how connects
+//! can be hooked; below, what the shared pipeline needs to know.
 
 pub mod attach;
 pub mod cli;
+pub mod count;
 pub mod event;
 pub mod format;
+pub mod manual;
 
 bpf_skeleton!("tcpconnect");
 
-use libbpf_rs::{MapCore, MapFlags};
+use libbpf_rs::MapCore;
 
+use crate::bpf_constants::{AF_INET, AF_INET6, MAX_PORTS};
+use crate::data_path::{Formatter, Printer};
 use crate::error::{Error, Result};
-use crate::output::{Flow, Output};
-use crate::runtime::event_loop::EventHandler;
-use format::ConnectFormatter;
-use skel::types::{connect_event, connect_key};
+use crate::output::Output;
+use crate::runtime::attach::Way;
+use crate::runtime::object::{LoadedBpf, OpenBpf};
+use crate::runtime::pinned_filters::PinnedFilterPaths;
+use crate::runtime::pipeline::{SharedOptions, Tool};
+use cli::{AttachChoice, Cli, PortList};
+use event::Connect;
+use format::{Columns, JsonFormatter, TextFormatter};
 
-/// Trace mode: one line per connect. In count mode no events arrive.
-pub struct ConnectPrinter {
-    pub formatter: Box<dyn ConnectFormatter>,
-    pub output: Output,
+pub struct Tcpconnect {
+    cli: Cli,
 }
 
-impl ConnectPrinter {
-    /// `with_header`: false in count mode, whose stdout is the final table.
-    pub fn new(formatter: Box<dyn ConnectFormatter>, with_header: bool) -> Self {
-        let mut output = Output::new();
-        if with_header {
-            formatter.write_header(output.buffer());
-        }
-        Self { formatter, output }
-    }
-}
+impl Tool for Tcpconnect {
+    const NAME: &'static str = "tcpconnect";
+    const TRACED: &'static str = "connects";
+    const OBJECT: &'static [u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tcpconnect.bpf.o"));
 
-impl EventHandler for ConnectPrinter {
-    fn ready(&mut self) -> Result<Flow> {
-        Ok(self.output.announce_start("connects")?)
-    }
+    type Cli = Cli;
+    type Record = Connect;
 
-    fn handle_event(&mut self, data: &[u8]) {
-        if let Some(event) = connect_event::decode(data) {
-            self.formatter.write_event(self.output.buffer(), &event);
+    fn shared_options(cli: &Cli) -> SharedOptions {
+        SharedOptions {
+            common: cli.common.clone(),
+            uid: cli.uid,
+            pinned: PinnedFilterPaths {
+                cgroupmap: cli.cgroupmap.clone(),
+                mntnsmap: cli.mntnsmap.clone(),
+            },
         }
     }
 
-    fn end_of_batch(&mut self) -> Result<Flow> {
-        self.formatter.resync_clock();
-        Ok(self.output.flush()?)
+    fn new(cli: Cli) -> Result<Self> {
+        Ok(Self { cli })
     }
-}
 
-/// Count mode's table as the kernel left it.
-pub fn read_counts(map: &impl MapCore) -> Result<Vec<(connect_key, u64)>> {
-    let mut rows = Vec::new();
-    for raw_key in map.keys() {
-        let value = map
-            .lookup(&raw_key, MapFlags::ANY)
-            .map_err(|err| Error::from_libbpf("reading the connect counts", &err))?;
-        let count = value
-            .as_deref()
-            .and_then(|value| value.get(..8)?.try_into().ok())
-            .map(u64::from_ne_bytes);
-        let mut key = connect_key::default();
-        if let (Ok(()), Some(count)) = (plain::copy_from_bytes(&mut key, &raw_key), count) {
-            rows.push((key, count));
+    fn ways(&self) -> Vec<Way> {
+        attach::ways(self.cli.attach)
+    }
+
+    fn programs(&self, way: Way) -> Vec<&'static str> {
+        attach::programs(way).to_vec()
+    }
+
+    fn configure(&self, object: &mut OpenBpf) -> Result<()> {
+        let cli = &self.cli;
+        object.set_flag("count_mode", cli.count)?;
+        object.set_flag("count_by_sport", cli.count && cli.source_port)?;
+        if let Some(pid) = cli.pid {
+            object.set_global("filter_pid", &pid)?;
+        }
+        let family = match (cli.ipv4, cli.ipv6) {
+            (true, _) => AF_INET,
+            (_, true) => AF_INET6,
+            _ => 0,
+        };
+        object.set_global("filter_family", &family)?;
+        if let Some(PortList(ports)) = &cli.ports {
+            let mut filter = [0u16; MAX_PORTS];
+            filter[..ports.len()].copy_from_slice(ports);
+            object.set_global("filter_ports", &filter[..])?;
+            object.set_global("filter_ports_len", &(ports.len() as u32))?;
+        }
+        Ok(())
+    }
+
+    fn no_way_error(&self, reasons: &str) -> Error {
+        let ways = attach::ways(self.cli.attach);
+        match (self.cli.attach, ways.first()) {
+            (AttachChoice::Auto, _) | (_, None) => Error::new(format!(
+                "no way to trace connects works on this kernel ({reasons})"
+            )),
+            (_, Some(way)) => Error::new(format!(
+                "--attach {}: this kernel does not provide {} ({reasons}); try --attach auto",
+                way.name(),
+                way.requirement()
+            )),
         }
     }
-    Ok(rows)
+
+    fn printer(&self, _started_ns: u64) -> Printer<Connect> {
+        let cli = &self.cli;
+        let formatter: Box<dyn Formatter<Connect>> = match (cli.common.json, cli.count) {
+            (_, true) => Box::new(count::CountMode),
+            (true, false) => Box::new(JsonFormatter::new()),
+            (false, false) => Box::new(TextFormatter::new(Columns {
+                timestamp: cli.timestamp,
+                uid: cli.print_uid,
+                sport: cli.source_port,
+                lport: cli.lport,
+            })),
+        };
+        Printer::new(Self::TRACED, None, formatter)
+    }
+
+    fn finish(&self, object: &LoadedBpf, output: &mut Output) -> Result<()> {
+        // The tracepoint way holds each event until its connect has started.
+        let waiting = object.map("awaiting_sport")?.keys().count();
+        if waiting > 0 {
+            eprintln!("{waiting} connects still in SYN_SENT without an answer are not shown");
+        }
+        if self.cli.count {
+            let rows = count::read_counts(&object.map("connect_counts")?)?;
+            match self.cli.common.json {
+                true => count::write_json(output.buffer(), rows, self.cli.source_port),
+                false => count::write_table(output.buffer(), rows, self.cli.source_port),
+            }
+            let _ = output.flush()?;
+        }
+        Ok(())
+    }
 }

@@ -12,19 +12,20 @@
 // Each test crate uses a part of the harness.
 #![allow(dead_code)]
 
-use std::fs;
+pub mod host;
+pub mod kernel;
+pub mod rows;
+pub mod trials;
+
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
@@ -33,22 +34,6 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often the stream readers look at their stop flag, and waits poll.
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
-
-/// Whether the test can run: true as root. Otherwise the test should return
-/// at once; under CI (CI=true) not being root is a broken setup, so it panics
-/// rather than let the suite pass without testing anything.
-pub fn require_root() -> bool {
-    let euid = nix::unistd::geteuid();
-    if euid.is_root() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "this test loads BPF programs and must run as root in CI (CI=true, euid {euid})"
-    );
-    eprintln!("skipping: needs root (this test loads BPF programs)");
-    false
-}
 
 /// A string no other test, run or process uses: `label-<test pid>-<counter>`.
 /// Fixed-width counters keep one marker from being a prefix of another.
@@ -484,159 +469,4 @@ impl Drop for Gated {
             let _ = self.child.wait();
         }
     }
-}
-
-/// A directory of its own under the system temp dir, removed on drop.
-pub struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    pub fn new(label: &str) -> Self {
-        let path = std::env::temp_dir().join(unique_marker(label));
-        fs::create_dir(&path).unwrap_or_else(|err| panic!("mkdir {}: {err}", path.display()));
-        Self { path }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.path);
-    }
-}
-
-/// Where the cgroup v2 hierarchy is mounted, from /proc/mounts.
-pub fn cgroup2_mount() -> PathBuf {
-    mount_point_of_type("cgroup2").expect("no cgroup2 file system is mounted")
-}
-
-fn mount_point_of_type(fs_type: &str) -> Option<PathBuf> {
-    let mounts = fs::read_to_string("/proc/mounts").expect("read /proc/mounts");
-    mounts.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        (fields.get(2) == Some(&fs_type)).then(|| PathBuf::from(fields[1]))
-    })
-}
-
-/// A new cgroup v2 directory, removed on drop (once its processes are gone).
-pub struct TestCgroup {
-    path: PathBuf,
-}
-
-impl TestCgroup {
-    pub fn create(label: &str) -> Self {
-        let path = cgroup2_mount().join(unique_marker(label));
-        fs::create_dir(&path).unwrap_or_else(|err| panic!("mkdir {}: {err}", path.display()));
-        Self { path }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The id BPF programs see (bpf_get_current_cgroup_id): the inode
-    /// number of the cgroup's directory.
-    pub fn id(&self) -> u64 {
-        fs::metadata(&self.path).expect("stat the cgroup").ino()
-    }
-
-    /// A shell command that moves the shell running it into this cgroup.
-    pub fn enter_command(&self) -> String {
-        format!("echo $$ > {}/cgroup.procs", self.path.display())
-    }
-}
-
-impl Drop for TestCgroup {
-    fn drop(&mut self) {
-        // A process that just exited can keep the cgroup busy for a moment.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while let Err(err) = fs::remove_dir(&self.path) {
-            if err.raw_os_error() != Some(libc::EBUSY) || Instant::now() >= deadline {
-                eprintln!("cannot remove cgroup {}: {err}", self.path.display());
-                return;
-            }
-            thread::sleep(POLL_INTERVAL);
-        }
-    }
-}
-
-const BPFFS: &str = "/sys/fs/bpf";
-
-/// Mounts the BPF file system at /sys/fs/bpf unless something is mounted there.
-fn ensure_bpffs() {
-    static MOUNTED: Once = Once::new();
-    MOUNTED.call_once(|| {
-        let mounts = fs::read_to_string("/proc/mounts").expect("read /proc/mounts");
-        if !mounts
-            .lines()
-            .any(|line| line.split_whitespace().nth(1) == Some(BPFFS))
-        {
-            nix::mount::mount(
-                Some("bpf"),
-                BPFFS,
-                Some("bpf"),
-                nix::mount::MsFlags::empty(),
-                None::<&str>,
-            )
-            .unwrap_or_else(|err| panic!("mount -t bpf bpf {BPFFS}: {err}"));
-        }
-    });
-}
-
-/// A BPF map pinned under /sys/fs/bpf, unpinned on drop.
-pub struct PinnedMap {
-    path: PathBuf,
-    map: MapHandle,
-}
-
-impl PinnedMap {
-    /// A map of `map_type` with `key_size`-byte keys and u64 values.
-    pub fn create(label: &str, map_type: MapType, key_size: u32) -> Self {
-        ensure_bpffs();
-        let path = Path::new(BPFFS).join(unique_marker(label));
-        let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
-            sz: size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
-            ..Default::default()
-        };
-        let mut map = MapHandle::create(map_type, Some("test_filter"), key_size, 8, 16, &opts)
-            .unwrap_or_else(|err| panic!("create a {map_type:?} map: {err}"));
-        map.pin(&path)
-            .unwrap_or_else(|err| panic!("pin a map at {}: {err}", path.display()));
-        Self { path, map }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Adds `key` (with value 1) to a map with u64 keys.
-    pub fn insert(&self, key: u64) {
-        self.map
-            .update(&key.to_ne_bytes(), &1u64.to_ne_bytes(), MapFlags::ANY)
-            .unwrap_or_else(|err| panic!("insert {key} into {}: {err}", self.path.display()));
-    }
-}
-
-impl Drop for PinnedMap {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
-    }
-}
-
-/// The types (`map_type` in fdinfo, `enum bpf_map_type`) of the BPF maps a
-/// process holds open.
-pub fn bpf_map_types(pid: u32) -> Vec<u32> {
-    let fdinfo = fs::read_dir(format!("/proc/{pid}/fdinfo")).expect("read fdinfo");
-    fdinfo
-        .filter_map(|entry| fs::read_to_string(entry.ok()?.path()).ok())
-        .filter_map(|info| {
-            info.lines()
-                .find_map(|line| line.strip_prefix("map_type:"))
-                .and_then(|value| value.trim().parse().ok())
-        })
-        .collect()
 }

@@ -1,0 +1,24 @@
+//! The numbers both sides of the kernel boundary use, in one place. The crate
+//! has this file as `bpftools::bpf_constants`; build.rs has it too and writes
+//! every constant as a `#define` into `constants.h`, which the BPF programs
+//! include. A value changed here changes both sides in the same build.
+
+/// Declares the constants and lists them by name for build.rs.
+macro_rules! shared_constants {
+    ($($(#[$doc:meta])* $name:ident: $type:ty = $value:expr;)*) => {
+        $($(#[$doc])* pub const $name: $type = $value;)*
+        /// Every constant with its C name, as build.rs writes them.
+        pub const ALL: &[(&str, u64)] = &[$((stringify!($name), $value as u64)),*];
+    };
+}
+
+shared_constants! {
+    /// Destination ports `tcpconnect -P` takes at most (upstream's limit).
+    MAX_PORTS: usize = 64;
+    /// Arguments execsnoop shows at most (the top of --max-args' range); a
+    /// failed exec's argv is read entry by entry up to this many.
+    MAX_ARGS: usize = 60;
+    /// Address families, as the kernel numbers them.
+    AF_INET: u16 = 2;
+    AF_INET6: u16 = 10;
+}

@@ -1,0 +1,177 @@
+//! A tool's BPF object, reached by name: before load, choose its programs
+//! and set its read-only globals; after load, attach the programs and reach
+//! the maps. Names are checked: a wrong one is an error naming it, which the
+//! tools' unit tests catch by opening their objects (no privileges needed).
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use libbpf_rs::btf::types::DataSec;
+use libbpf_rs::btf::{Btf, BtfType};
+use libbpf_rs::{AsRawLibbpf, Link, Map, MapCore, ObjectBuilder, OpenMapMut, OpenObject};
+
+use crate::error::{Error, Result};
+
+/// A read-only global: where it is in the `.rodata` section, and its size.
+#[derive(Debug)]
+struct Global {
+    name: String,
+    offset: usize,
+    size: usize,
+}
+
+/// An opened object, not yet loaded.
+pub struct OpenBpf {
+    object: OpenObject,
+    globals: Vec<Global>,
+}
+
+impl OpenBpf {
+    /// Opens the object file `bytes` as `name`; CO-RE relocates against
+    /// `btf` (--btf) when given, else against the kernel's BTF.
+    pub fn open(name: &str, bytes: &'static [u8], btf: Option<&Path>) -> Result<Self> {
+        let mut builder = ObjectBuilder::default();
+        let open_error = |err| Error::from_libbpf("opening the BPF object", &err);
+        builder.name(name).map_err(open_error)?;
+        if let Some(btf) = btf {
+            builder
+                .btf_custom_path(btf)
+                .map_err(|err| Error::from_libbpf("--btf", &err))?;
+        }
+        let object = builder.open_memory(bytes).map_err(open_error)?;
+        let globals = read_only_globals(&object)?;
+        Ok(Self { object, globals })
+    }
+
+    /// Loads exactly the programs named, no others.
+    pub fn load_only(&mut self, programs: &[&str]) -> Result<()> {
+        for name in programs {
+            if !self.object.progs().any(|prog| prog.name() == *name) {
+                return Err(Error::new(format!("the BPF object has no program {name}")));
+            }
+        }
+        for mut prog in self.object.progs_mut() {
+            let wanted = programs.iter().any(|name| prog.name() == *name);
+            prog.set_autoload(wanted);
+        }
+        Ok(())
+    }
+
+    /// The sections (`tp_btf/sched_process_exec`, ...) of the programs that
+    /// will load: what they hook, for -v and for deciding what they need.
+    pub fn hooks(&self) -> Vec<String> {
+        let progs = self.object.progs().filter(|prog| prog.autoload());
+        progs
+            .map(|prog| prog.section().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// Sets the read-only global `name` (a `const volatile` in the program),
+    /// which must be exactly the size of `value`.
+    pub fn set_global<T: plain::Plain + ?Sized>(&mut self, name: &str, value: &T) -> Result<()> {
+        // SAFETY: Plain types are plain bytes.
+        let bytes = unsafe { plain::as_bytes(value) };
+        let global = self.globals.iter().find(|global| global.name == name);
+        let Some(global) = global else {
+            return Err(Error::new(format!(
+                "the BPF object has no read-only global {name}"
+            )));
+        };
+        if global.size != bytes.len() {
+            return Err(Error::new(format!(
+                "the BPF object's global {name} has {} bytes, not {}",
+                global.size,
+                bytes.len()
+            )));
+        }
+        let range = global.offset..global.offset + bytes.len();
+        let mut rodata = self.map_mut(".rodata")?;
+        let data = rodata
+            .initial_value_mut()
+            .and_then(|data| data.get_mut(range));
+        let data = data.ok_or_else(|| Error::new("the BPF object's .rodata is too short"))?;
+        data.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Sets the read-only `bool` global `name`.
+    pub fn set_flag(&mut self, name: &str, on: bool) -> Result<()> {
+        self.set_global(name, &u8::from(on))
+    }
+
+    /// A map, to size or shape before load. `.rodata` and friends are found
+    /// by their section name (libbpf prefixes it with the object's name).
+    pub fn map_mut(&mut self, name: &str) -> Result<OpenMapMut<'_>> {
+        let matches = |map_name: &OsStr| {
+            map_name == name
+                || (name.starts_with('.') && map_name.as_bytes().ends_with(name.as_bytes()))
+        };
+        self.object
+            .maps_mut()
+            .find(|map| matches(map.name()))
+            .ok_or_else(|| Error::new(format!("the BPF object has no map {name}")))
+    }
+
+    pub fn load(self) -> Result<LoadedBpf> {
+        let object = self
+            .object
+            .load()
+            .map_err(|err| Error::from_libbpf("loading", &err))?;
+        Ok(LoadedBpf {
+            object,
+            links: Vec::new(),
+        })
+    }
+}
+
+/// The `.rodata` variables, from the object's BTF, where libbpf has filled
+/// in their offsets on open.
+fn read_only_globals(object: &OpenObject) -> Result<Vec<Global>> {
+    // SAFETY: the pointer is the open object's, valid while `object` is.
+    let raw = unsafe { object.as_libbpf_object().as_ref() };
+    let btf = Btf::from_bpf_object(raw)
+        .map_err(|err| Error::from_libbpf("reading the BPF object's BTF", &err))?
+        .ok_or_else(|| Error::new("the BPF object has no BTF"))?;
+    let Some(section) = btf.type_by_name::<DataSec<'_>>(".rodata") else {
+        return Ok(Vec::new());
+    };
+    let globals = section.iter().filter_map(|var| {
+        let name = btf.type_by_id::<BtfType<'_>>(var.ty)?.name()?;
+        Some(Global {
+            name: name.to_string_lossy().into_owned(),
+            offset: var.offset as usize,
+            size: var.size,
+        })
+    });
+    Ok(globals.collect())
+}
+
+/// A loaded object, and the links of its attached programs (declared
+/// first: they are dropped, and the programs detached, before the object).
+pub struct LoadedBpf {
+    links: Vec<Link>,
+    object: libbpf_rs::Object,
+}
+
+impl LoadedBpf {
+    /// Attaches every loaded program where its section says.
+    pub fn attach(&mut self) -> Result<()> {
+        for prog in self.object.progs_mut() {
+            if prog.autoload() {
+                let link = prog
+                    .attach()
+                    .map_err(|err| Error::from_libbpf("attaching", &err))?;
+                self.links.push(link);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn map(&self, name: &str) -> Result<Map<'_>> {
+        self.object
+            .maps()
+            .find(|map| map.name() == name)
+            .ok_or_else(|| Error::new(format!("the BPF object has no map {name}")))
+    }
+}

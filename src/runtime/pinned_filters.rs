@@ -1,0 +1,127 @@
+//! The operator's pinned BPF hash maps of ids (BCC's --cgroupmap and
+//! --mntnsmap): opened and checked before any load, then plugged into the
+//! object's map-in-map slots (see common.bpf.h).
+
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::{Path, PathBuf};
+
+use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType};
+use nix::sys::statfs::{statfs, BPF_FS_MAGIC};
+
+use crate::error::{Error, Result};
+use crate::runtime::object::{LoadedBpf, OpenBpf};
+
+/// The paths given with --cgroupmap / --mntnsmap.
+#[derive(Clone, Debug, Default)]
+pub struct PinnedFilterPaths {
+    pub cgroupmap: Option<PathBuf>,
+    pub mntnsmap: Option<PathBuf>,
+}
+
+/// One filter: its slot map, its read-only switch, the flag that names it.
+struct Slot {
+    map: &'static str,
+    switch: &'static str,
+    flag: &'static str,
+    keys: &'static str,
+}
+
+const CGROUPS: Slot = Slot {
+    map: "cgroup_filter",
+    switch: "filter_by_cgroupmap",
+    flag: "--cgroupmap",
+    keys: "cgroup ids",
+};
+const MOUNT_NAMESPACES: Slot = Slot {
+    map: "mntns_filter",
+    switch: "filter_by_mntnsmap",
+    flag: "--mntnsmap",
+    keys: "mount namespace ids",
+};
+
+/// The pinned maps, opened.
+#[derive(Debug, Default)]
+pub struct PinnedFilters {
+    cgroup_ids: Option<MapHandle>,
+    mntns_ids: Option<MapHandle>,
+}
+
+impl PinnedFilters {
+    pub fn open(paths: &PinnedFilterPaths) -> Result<Self> {
+        Ok(Self {
+            cgroup_ids: open_pinned(paths.cgroupmap.as_deref(), &CGROUPS)?,
+            mntns_ids: open_pinned(paths.mntnsmap.as_deref(), &MOUNT_NAMESPACES)?,
+        })
+    }
+
+    fn slots(&self) -> [(&Slot, Option<&MapHandle>); 2] {
+        [
+            (&CGROUPS, self.cgroup_ids.as_ref()),
+            (&MOUNT_NAMESPACES, self.mntns_ids.as_ref()),
+        ]
+    }
+
+    /// Before load: turns each filter on or off, and shapes each used slot
+    /// after the operator's map (its own template, so any hash map with
+    /// 8-byte keys fits); unused slots are not created.
+    pub fn configure(&self, object: &mut OpenBpf) -> Result<()> {
+        let setup = |err| Error::from_libbpf("setting up the pinned filter maps", &err);
+        for (slot, pinned) in self.slots() {
+            object.set_flag(slot.switch, pinned.is_some())?;
+            let mut map = object.map_mut(slot.map)?;
+            match pinned {
+                Some(pinned) => map.set_inner_map_fd(pinned.as_fd()).map_err(setup)?,
+                None => map.set_autocreate(false).map_err(setup)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// After load: puts each map in its slot; the operator's later updates
+    /// take effect while the tool traces.
+    pub fn install(&self, object: &LoadedBpf) -> Result<()> {
+        for (slot, pinned) in self.slots() {
+            if let Some(pinned) = pinned {
+                let fd = pinned.as_fd().as_raw_fd() as u32;
+                object
+                    .map(slot.map)?
+                    .update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+                    .map_err(|err| Error::from_libbpf("installing a pinned filter map", &err))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Opens `path` and checks it is a pinned hash map with 8-byte (u64 id) keys.
+fn open_pinned(path: Option<&Path>, slot: &Slot) -> Result<Option<MapHandle>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let (flag, keys, shown) = (slot.flag, slot.keys, path.display());
+    let on_bpffs = statfs(path).is_ok_and(|fs| fs.filesystem_type() == BPF_FS_MAGIC);
+    if !on_bpffs {
+        return Err(Error::new(format!(
+            "{flag} {shown}: not a pinned BPF map (not on a BPF filesystem); pin a hash map of \
+             {keys} under /sys/fs/bpf, e.g. bpftool map create /sys/fs/bpf/filter type hash \
+             key 8 value 8 entries 128 name filter"
+        )));
+    }
+    let pinned = MapHandle::from_pinned_path(path).map_err(|err| {
+        Error::new(format!(
+            "{flag} {shown}: not a pinned BPF map ({}); pin a hash map of {keys} there, \
+             e.g. bpftool map create {shown} type hash key 8 value 8 entries 128 name filter",
+            err.to_string().replace('\n', ": ")
+        ))
+    })?;
+    let is_hash = matches!(pinned.map_type(), MapType::Hash | MapType::LruHash);
+    if !is_hash || pinned.key_size() != 8 {
+        return Err(Error::new(format!(
+            "{flag} {shown}: the pinned map is a {:?} map with {}-byte keys; \
+             it must be a hash map with 8-byte keys ({keys})",
+            pinned.map_type(),
+            pinned.key_size()
+        )));
+    }
+    Ok(Some(pinned))
+}

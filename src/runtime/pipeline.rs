@@ -1,0 +1,136 @@
+//! The one pipeline every tool runs, from its flags to its exit: check the
+//! system, open the tool's BPF object and try its ways to attach until one
+//! works, then run the data path until a stop signal, and end with the
+//! tool's final report. A tool supplies only what is its own, through `Tool`.
+
+use std::process::ExitCode;
+
+use crate::cli::{tool_main, CommonArgs};
+use crate::data_path::{Decode, Printer};
+use crate::error::{Error, Result};
+use crate::output::clock::monotonic_ns;
+use crate::output::Output;
+use crate::runtime::attach::{hooks_need_tracefs, Attempts, Way};
+use crate::runtime::channel::EventChannel;
+use crate::runtime::event_loop::run_event_loop;
+use crate::runtime::object::{LoadedBpf, OpenBpf};
+use crate::runtime::pinned_filters::{PinnedFilterPaths, PinnedFilters};
+use crate::runtime::{signals, switches, system};
+
+/// What every tool's flags say about the parts the pipeline owns.
+#[derive(Clone, Debug, Default)]
+pub struct SharedOptions {
+    /// --json, --btf, -v.
+    pub common: CommonArgs,
+    /// -u: the kernel side filters on it (common.bpf.h).
+    pub uid: Option<u32>,
+    /// --cgroupmap, --mntnsmap.
+    pub pinned: PinnedFilterPaths,
+}
+
+/// What a tool is: its flags, its BPF object and ways to attach, its data
+/// path, and its final report.
+pub trait Tool: Sized {
+    /// The command's name, as upstream's; error lines start with it.
+    const NAME: &'static str;
+    /// What it traces, for the ready line: "Tracing {TRACED}... Hit Ctrl-C to end."
+    const TRACED: &'static str;
+    /// The BPF object build.rs compiled from src/bpf/NAME.bpf.c.
+    const OBJECT: &'static [u8];
+
+    type Cli: clap::Parser;
+    /// The kernel's records, as the data path decodes them.
+    type Record: Decode + 'static;
+
+    /// The flags the pipeline handles itself.
+    fn shared_options(cli: &Self::Cli) -> SharedOptions;
+    /// Checks and opens what the flags name, before anything is loaded.
+    fn new(cli: Self::Cli) -> Result<Self>;
+    /// The ways to try, best first.
+    fn ways(&self) -> Vec<Way>;
+    /// The programs to load for `way` (none of the others load).
+    fn programs(&self, way: Way) -> Vec<&'static str>;
+    /// Sets the tool's own read-only globals (the filters) before load.
+    fn configure(&self, object: &mut OpenBpf) -> Result<()>;
+    /// After load, before attach: fills the maps the programs read.
+    fn fill_maps(&self, _object: &LoadedBpf) -> Result<()> {
+        Ok(())
+    }
+    /// The error when no way works; `reasons` says why each failed.
+    fn no_way_error(&self, reasons: &str) -> Error {
+        Error::new(format!(
+            "no way to trace {} works on this kernel ({reasons})",
+            Self::TRACED
+        ))
+    }
+    /// The data path, created once tracing has begun; `started_ns` is the
+    /// CLOCK_MONOTONIC time the tool started at.
+    fn printer(&self, started_ns: u64) -> Printer<Self::Record>;
+    /// After the loop ended: what the tool reports last (a table, a count).
+    fn finish(&self, _object: &LoadedBpf, _output: &mut Output) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A tool's whole `main`.
+pub fn run<T: Tool>() -> ExitCode {
+    tool_main(T::NAME, trace::<T>)
+}
+
+fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
+    let started_ns = monotonic_ns();
+    let shared = T::shared_options(&cli);
+    system::prepare(T::NAME, &shared.common)?;
+    let tool = T::new(cli)?;
+    let pinned = PinnedFilters::open(&shared.pinned)?;
+    let channel = EventChannel::detect();
+
+    let ways = tool.ways().into_iter();
+    let ways =
+        ways.filter(|way| *way != Way::BtfTracepoint || !switches::btf_tracepoints_disabled());
+    let attempts = Attempts::run(ways, |way, hooks| {
+        load_and_attach(&tool, &shared, &pinned, channel, way, hooks)
+    });
+    if shared.common.verbose {
+        attempts.tell(T::NAME);
+    }
+    let Some((_, _, object)) = attempts.attached else {
+        return Err(tool.no_way_error(&attempts.reasons()));
+    };
+    signals::install_stop_handler()?;
+
+    let mut printer = tool.printer(started_ns);
+    run_event_loop(channel, &object, &mut printer)?;
+    tool.finish(&object, &mut printer.output)
+}
+
+/// Opens the tool's object for `way`, configures, loads and attaches it;
+/// `hooks` receives what the way hooks, as soon as it is known.
+fn load_and_attach<T: Tool>(
+    tool: &T,
+    shared: &SharedOptions,
+    pinned: &PinnedFilters,
+    channel: EventChannel,
+    way: Way,
+    hooks: &mut Vec<String>,
+) -> Result<LoadedBpf> {
+    let btf = shared.common.btf.as_deref();
+    let mut object = OpenBpf::open(T::NAME, T::OBJECT, btf)?;
+    object.load_only(&tool.programs(way))?;
+    *hooks = object.hooks();
+    if hooks_need_tracefs(hooks) {
+        system::ensure_tracefs()?;
+    }
+    channel.configure(&mut object)?;
+    pinned.configure(&mut object)?;
+    if let Some(uid) = shared.uid {
+        object.set_global("filter_uid", &uid)?;
+    }
+    tool.configure(&mut object)?;
+
+    let mut object = object.load()?;
+    pinned.install(&object)?;
+    tool.fill_maps(&object)?;
+    object.attach()?;
+    Ok(object)
+}

@@ -1,0 +1,300 @@
+//! The host as the tests arrange it: scratch directories, cgroups, pinned
+//! maps, mount and network namespaces of the tests' own, other users.
+
+use std::fs;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Once;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType};
+
+use super::{run, unique_marker};
+
+/// `enum bpf_map_type` values, as /proc/PID/fdinfo shows them.
+pub const BPF_MAP_TYPE_PERF_EVENT_ARRAY: u32 = 4;
+pub const BPF_MAP_TYPE_RINGBUF: u32 = 27;
+
+/// The pid of this test process: the parent of what it runs, and the PID of
+/// what it does itself.
+pub fn test_pid() -> u32 {
+    std::process::id()
+}
+
+pub fn path_arg(path: &Path) -> &str {
+    path.to_str().expect("test paths are UTF-8")
+}
+
+/// The name of the calling thread: the comm of what it does, and of a
+/// process forked from it until that process execs.
+pub fn current_thread_comm() -> String {
+    let comm = fs::read_to_string("/proc/thread-self/comm").expect("read comm");
+    comm.trim_end_matches('\n').to_string()
+}
+
+/// `setpriv` as `uid` (and the same gid), without supplementary groups.
+pub fn setpriv_as(uid: u32) -> Command {
+    let uid = uid.to_string();
+    let mut command = Command::new("setpriv");
+    command.args(["--reuid", &uid, "--regid", &uid, "--clear-groups"]);
+    command
+}
+
+/// Sum of the tool's `Lost N events!` lines; any other stderr line fails.
+#[track_caller]
+pub fn lost_events_reported(stderr: &[String]) -> usize {
+    stderr
+        .iter()
+        .map(|line| {
+            line.strip_prefix("Lost ")
+                .and_then(|rest| rest.strip_suffix(" events!"))
+                .and_then(|count| count.parse::<usize>().ok())
+                .unwrap_or_else(|| panic!("stderr: {line}"))
+        })
+        .sum()
+}
+
+/// Removes every tracefs mount from a private mount namespace (debugfs
+/// too, which would mount tracefs on access to /sys/kernel/debug/tracing),
+/// and checks that none is left.
+pub const UNMOUNT_TRACEFS: &str = "\
+for dir in /sys/kernel/debug /sys/kernel/tracing; do
+    while umount -l $dir 2>/dev/null; do :; done
+done
+if grep -qE ' (tracefs|debugfs) ' /proc/self/mounts; then echo 'tracefs still mounted' >&2; exit 99; fi";
+
+/// Hides the kernel's BTF in a private mount namespace.
+pub const HIDE_KERNEL_BTF: &str = "mount -t tmpfs none /sys/kernel/btf || exit 98";
+
+/// `program` in a mount namespace of its own, after `setup` (shell
+/// commands), run through `wrapper` (a command prefix, may be empty).
+pub fn in_private_mount_namespace(program: &str, setup: &str, wrapper: &str) -> Command {
+    let script = format!("{setup}\nexec {wrapper} \"$0\" \"$@\"");
+    let mut command = Command::new("unshare");
+    command.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &script,
+        program,
+    ]);
+    command
+}
+
+pub fn tracefs_mounted_in(pid: u32) -> bool {
+    let mounts = fs::read_to_string(format!("/proc/{pid}/mounts")).expect("mounts");
+    mounts
+        .lines()
+        .any(|line| line.contains(" /sys/kernel/tracing tracefs "))
+}
+
+/// A network namespace of the test's own (its loopback down until the
+/// test brings it up), deleted on drop.
+pub struct TestNetns(pub String);
+
+impl TestNetns {
+    pub fn add() -> Self {
+        let name = unique_marker("netns");
+        let (_, status) = run(Command::new("ip").args(["netns", "add", &name]));
+        assert!(status.success(), "ip netns add {name}: {status}");
+        Self(name)
+    }
+
+    /// Runs shell commands inside it, which must succeed.
+    #[track_caller]
+    pub fn sh(&self, script: &str) {
+        let (_, status) =
+            run(Command::new("ip").args(["netns", "exec", &self.0, "sh", "-c", script]));
+        assert!(status.success(), "in {}: {script}: {status}", self.0);
+    }
+
+    /// Runs `work` on a thread of its own that has joined the namespace
+    /// (namespaces are per thread), and returns its result.
+    pub fn run<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
+        let netns = fs::File::open(format!("/var/run/netns/{}", self.0)).expect("open the netns");
+        thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    // SAFETY: setns with a valid namespace fd affects this thread only.
+                    let joined = unsafe { libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) };
+                    assert_eq!(joined, 0, "setns: {}", std::io::Error::last_os_error());
+                    work()
+                })
+                .join()
+                .expect("the thread in the netns")
+        })
+    }
+}
+
+impl Drop for TestNetns {
+    fn drop(&mut self) {
+        let _ = run(Command::new("ip").args(["netns", "delete", &self.0]));
+    }
+}
+
+/// A copy of the kernel's own BTF, as an operator would pass with --btf.
+pub fn kernel_btf_copy(dir: &TempDir) -> PathBuf {
+    let copy = dir.path().join("vmlinux.btf");
+    fs::copy("/sys/kernel/btf/vmlinux", &copy).expect("copy the kernel's BTF");
+    copy
+}
+
+/// A directory of its own under the system temp dir, removed on drop.
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        let path = std::env::temp_dir().join(unique_marker(label));
+        fs::create_dir(&path).unwrap_or_else(|err| panic!("mkdir {}: {err}", path.display()));
+        Self { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Where the cgroup v2 hierarchy is mounted, from /proc/mounts.
+pub fn cgroup2_mount() -> PathBuf {
+    mount_point_of_type("cgroup2").expect("no cgroup2 file system is mounted")
+}
+
+fn mount_point_of_type(fs_type: &str) -> Option<PathBuf> {
+    let mounts = fs::read_to_string("/proc/mounts").expect("read /proc/mounts");
+    mounts.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(2) == Some(&fs_type)).then(|| PathBuf::from(fields[1]))
+    })
+}
+
+/// A new cgroup v2 directory, removed on drop (once its processes are gone).
+pub struct TestCgroup {
+    path: PathBuf,
+}
+
+impl TestCgroup {
+    pub fn create(label: &str) -> Self {
+        let path = cgroup2_mount().join(unique_marker(label));
+        fs::create_dir(&path).unwrap_or_else(|err| panic!("mkdir {}: {err}", path.display()));
+        Self { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The id BPF programs see (bpf_get_current_cgroup_id): the inode
+    /// number of the cgroup's directory.
+    pub fn id(&self) -> u64 {
+        fs::metadata(&self.path).expect("stat the cgroup").ino()
+    }
+
+    /// A shell command that moves the shell running it into this cgroup.
+    pub fn enter_command(&self) -> String {
+        format!("echo $$ > {}/cgroup.procs", self.path.display())
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        // A process that just exited can keep the cgroup busy for a moment.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while let Err(err) = fs::remove_dir(&self.path) {
+            if err.raw_os_error() != Some(libc::EBUSY) || Instant::now() >= deadline {
+                eprintln!("cannot remove cgroup {}: {err}", self.path.display());
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+const BPFFS: &str = "/sys/fs/bpf";
+
+/// Mounts the BPF file system at /sys/fs/bpf unless something is mounted there.
+fn ensure_bpffs() {
+    static MOUNTED: Once = Once::new();
+    MOUNTED.call_once(|| {
+        let mounts = fs::read_to_string("/proc/mounts").expect("read /proc/mounts");
+        if !mounts
+            .lines()
+            .any(|line| line.split_whitespace().nth(1) == Some(BPFFS))
+        {
+            nix::mount::mount(
+                Some("bpf"),
+                BPFFS,
+                Some("bpf"),
+                nix::mount::MsFlags::empty(),
+                None::<&str>,
+            )
+            .unwrap_or_else(|err| panic!("mount -t bpf bpf {BPFFS}: {err}"));
+        }
+    });
+}
+
+/// A BPF map pinned under /sys/fs/bpf, unpinned on drop.
+pub struct PinnedMap {
+    path: PathBuf,
+    map: MapHandle,
+}
+
+impl PinnedMap {
+    /// A map of `map_type` with `key_size`-byte keys and u64 values.
+    pub fn create(label: &str, map_type: MapType, key_size: u32) -> Self {
+        ensure_bpffs();
+        let path = Path::new(BPFFS).join(unique_marker(label));
+        let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
+            sz: size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
+            ..Default::default()
+        };
+        let mut map = MapHandle::create(map_type, Some("test_filter"), key_size, 8, 16, &opts)
+            .unwrap_or_else(|err| panic!("create a {map_type:?} map: {err}"));
+        map.pin(&path)
+            .unwrap_or_else(|err| panic!("pin a map at {}: {err}", path.display()));
+        Self { path, map }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Adds `key` (with value 1) to a map with u64 keys.
+    pub fn insert(&self, key: u64) {
+        self.map
+            .update(&key.to_ne_bytes(), &1u64.to_ne_bytes(), MapFlags::ANY)
+            .unwrap_or_else(|err| panic!("insert {key} into {}: {err}", self.path.display()));
+    }
+}
+
+impl Drop for PinnedMap {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// The types (`map_type` in fdinfo, `enum bpf_map_type`) of the BPF maps a
+/// process holds open.
+pub fn bpf_map_types(pid: u32) -> Vec<u32> {
+    let fdinfo = fs::read_dir(format!("/proc/{pid}/fdinfo")).expect("read fdinfo");
+    fdinfo
+        .filter_map(|entry| fs::read_to_string(entry.ok()?.path()).ok())
+        .filter_map(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("map_type:"))
+                .and_then(|value| value.trim().parse().ok())
+        })
+        .collect()
+}
