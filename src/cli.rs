@@ -27,6 +27,18 @@ pub struct CommonArgs {
     help: Option<bool>,
 }
 
+/// The pinned-map filters (BCC's --cgroupmap / --mntnsmap), long options
+/// here; a tool adds short ones with `mut_arg` where upstream has them.
+#[derive(Clone, Debug, Default, Args)]
+pub struct PinnedFilterArgs {
+    /// Trace cgroups whose ids are keys of this pinned BPF hash map only
+    #[arg(long, value_name = "PATH")]
+    pub cgroupmap: Option<PathBuf>,
+    /// Trace mount namespaces whose ids are keys of this pinned BPF hash map only
+    #[arg(long, value_name = "PATH")]
+    pub mntnsmap: Option<PathBuf>,
+}
+
 /// A tool's whole `main`: parse the flags, run, and turn an error into one
 /// line on stderr and exit status 1.
 pub fn tool_main<C: Parser>(tool: &str, run: impl FnOnce(C) -> ToolResult<()>) -> ExitCode {

@@ -6,7 +6,7 @@ use clap::Parser;
 use regex::bytes::Regex;
 
 use crate::bpf_constants::MAX_ARGS;
-use crate::cli::{parse_pid, parse_regex, parse_uid, CommonArgs};
+use crate::cli::{parse_pid, parse_regex, parse_uid, CommonArgs, PinnedFilterArgs};
 /// Upstream's default for --max-args.
 pub const DEFAULT_MAX_ARGS: usize = 20;
 
@@ -59,12 +59,8 @@ pub struct Cli {
     /// Print the parent's command name (PPCOMM column)
     #[arg(short = 'M', long)]
     pub print_pcomm: bool,
-    /// Trace cgroups whose ids are keys of this pinned BPF hash map only
-    #[arg(long, value_name = "PATH")]
-    pub cgroupmap: Option<PathBuf>,
-    /// Trace mount namespaces whose ids are keys of this pinned BPF hash map only
-    #[arg(long, value_name = "PATH")]
-    pub mntnsmap: Option<PathBuf>,
+    #[command(flatten)]
+    pub pinned: PinnedFilterArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -129,7 +125,7 @@ mod tests {
         assert_eq!(cli.max_args, 60);
         assert_eq!(cli.ppid, Some(1));
         assert!(cli.name.as_ref().unwrap().is_match(b"bash"));
-        assert_eq!(cli.mntnsmap, Some(PathBuf::from("/b")));
+        assert_eq!(cli.pinned.mntnsmap, Some(PathBuf::from("/b")));
         assert_eq!(parse(&["--uid", "root"]).unwrap().uid, Some(0));
     }
 

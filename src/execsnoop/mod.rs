@@ -15,7 +15,6 @@ use crate::error::Result;
 use crate::runtime::attach::Way;
 use crate::runtime::cgroup::CgroupDir;
 use crate::runtime::object::{LoadedBpf, OpenBpf};
-use crate::runtime::pinned_filters::PinnedFilterPaths;
 use crate::runtime::pipeline::{SharedOptions, Tool};
 use cli::Cli;
 use event::Exec;
@@ -48,10 +47,7 @@ impl Tool for Execsnoop {
         SharedOptions {
             common: cli.common.clone(),
             uid: cli.uid,
-            pinned: PinnedFilterPaths {
-                cgroupmap: cli.cgroupmap.clone(),
-                mntnsmap: cli.mntnsmap.clone(),
-            },
+            pinned: cli.pinned.clone(),
         }
     }
 
@@ -113,5 +109,18 @@ impl Tool for Execsnoop {
             line: cli.line.clone(),
         };
         Printer::new(Self::TRACED, Some(Box::new(filter)), formatter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_object_has_every_name_the_tool_uses() {
+        let cli = Cli::parse_from(["execsnoop", "-x", "-P", "1"]);
+        crate::runtime::pipeline::check_names(&Execsnoop { cli, cgroup: None });
     }
 }

@@ -3,20 +3,14 @@
 //! object's map-in-map slots (see common.bpf.h).
 
 use std::os::fd::{AsFd, AsRawFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType};
 use nix::sys::statfs::{statfs, BPF_FS_MAGIC};
 
+use crate::cli::PinnedFilterArgs;
 use crate::error::{Error, Result};
 use crate::runtime::object::{LoadedBpf, OpenBpf};
-
-/// The paths given with --cgroupmap / --mntnsmap.
-#[derive(Clone, Debug, Default)]
-pub struct PinnedFilterPaths {
-    pub cgroupmap: Option<PathBuf>,
-    pub mntnsmap: Option<PathBuf>,
-}
 
 /// One filter: its slot map, its read-only switch, the flag that names it.
 struct Slot {
@@ -47,7 +41,7 @@ pub struct PinnedFilters {
 }
 
 impl PinnedFilters {
-    pub fn open(paths: &PinnedFilterPaths) -> Result<Self> {
+    pub fn open(paths: &PinnedFilterArgs) -> Result<Self> {
         Ok(Self {
             cgroup_ids: open_pinned(paths.cgroupmap.as_deref(), &CGROUPS)?,
             mntns_ids: open_pinned(paths.mntnsmap.as_deref(), &MOUNT_NAMESPACES)?,

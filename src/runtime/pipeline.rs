@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{tool_main, CommonArgs};
+use crate::cli::{tool_main, CommonArgs, PinnedFilterArgs};
 use crate::data_path::{Decode, Printer};
 use crate::error::{Error, Result};
 use crate::output::clock::monotonic_ns;
@@ -14,7 +14,7 @@ use crate::runtime::attach::{hooks_need_tracefs, Attempts, Way};
 use crate::runtime::channel::EventChannel;
 use crate::runtime::event_loop::run_event_loop;
 use crate::runtime::object::{LoadedBpf, OpenBpf};
-use crate::runtime::pinned_filters::{PinnedFilterPaths, PinnedFilters};
+use crate::runtime::pinned_filters::PinnedFilters;
 use crate::runtime::{signals, switches, system};
 
 /// What every tool's flags say about the parts the pipeline owns.
@@ -25,7 +25,7 @@ pub struct SharedOptions {
     /// -u: the kernel side filters on it (common.bpf.h).
     pub uid: Option<u32>,
     /// --cgroupmap, --mntnsmap.
-    pub pinned: PinnedFilterPaths,
+    pub pinned: PinnedFilterArgs,
 }
 
 /// What a tool is: its flags, its BPF object and ways to attach, its data
@@ -133,4 +133,31 @@ fn load_and_attach<T: Tool>(
     tool.fill_maps(&object)?;
     object.attach()?;
     Ok(object)
+}
+
+/// For each tool's unit tests: every program, map and read-only global the
+/// tool and the pipeline name exists in the tool's object, on every way
+/// (checked by opening it, which needs no privileges).
+#[cfg(test)]
+pub(crate) fn check_names<T: Tool>(tool: &T) {
+    for way in tool.ways() {
+        for channel in [EventChannel::RingBuffer, EventChannel::PerfBuffer] {
+            let mut object = OpenBpf::open(T::NAME, T::OBJECT, None).expect("open the object");
+            object
+                .load_only(&tool.programs(way))
+                .expect("the programs exist");
+            channel
+                .configure(&mut object)
+                .expect("the channel's names exist");
+            let pinned = PinnedFilters::default();
+            pinned
+                .configure(&mut object)
+                .expect("the filters' names exist");
+            object
+                .set_global("filter_uid", &0u32)
+                .expect("filter_uid exists");
+            tool.configure(&mut object)
+                .expect("the tool's globals exist");
+        }
+    }
 }

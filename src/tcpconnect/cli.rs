@@ -1,11 +1,9 @@
 //! tcpconnect's flags: libbpf-tools' set, plus BCC Python's that do not clash.
 
-use std::path::PathBuf;
-
 use clap::{Parser, ValueEnum};
 
 use crate::bpf_constants::MAX_PORTS;
-use crate::cli::{parse_pid, parse_uid, CommonArgs};
+use crate::cli::{parse_pid, parse_uid, CommonArgs, PinnedFilterArgs};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AttachChoice {
@@ -25,7 +23,10 @@ pub enum AttachChoice {
     version,
     disable_help_flag = true,
     about = "Count/Trace active tcp connections",
-    after_help = super::manual::MANUAL.help_examples("tcpconnect")
+    after_help = super::manual::MANUAL.help_examples("tcpconnect"),
+    // Upstream's short options for the pinned-map filters.
+    mut_arg("cgroupmap", |arg| arg.short('C')),
+    mut_arg("mntnsmap", |arg| arg.short('M'))
 )]
 pub struct Cli {
     /// Include timestamp on output (seconds since the first event)
@@ -49,12 +50,8 @@ pub struct Cli {
     /// Comma-separated list of destination ports to trace (at most 64)
     #[arg(short = 'P', long = "port", value_name = "PORTS", value_parser = parse_ports)]
     pub ports: Option<PortList>,
-    /// Trace cgroups whose ids are keys of this pinned BPF hash map only
-    #[arg(short = 'C', long, value_name = "PATH")]
-    pub cgroupmap: Option<PathBuf>,
-    /// Trace mount namespaces whose ids are keys of this pinned BPF hash map only
-    #[arg(short = 'M', long, value_name = "PATH")]
-    pub mntnsmap: Option<PathBuf>,
+    #[command(flatten)]
+    pub pinned: PinnedFilterArgs,
     /// Trace IPv4 family only
     #[arg(short = '4', long, conflicts_with = "ipv6")]
     pub ipv4: bool,
@@ -97,6 +94,8 @@ fn parse_ports(value: &str) -> Result<PortList, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
@@ -140,7 +139,7 @@ mod tests {
         assert_eq!(cli.ports, Some(PortList(vec![80, 443])));
         assert_eq!(cli.attach, AttachChoice::Tracepoint);
         assert!(cli.ipv4 && cli.lport && cli.count && cli.source_port && cli.common.verbose);
-        assert_eq!(cli.cgroupmap, Some(PathBuf::from("/a")));
+        assert_eq!(cli.pinned.cgroupmap, Some(PathBuf::from("/a")));
     }
 
     #[test]

@@ -20,7 +20,6 @@ use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::runtime::attach::Way;
 use crate::runtime::object::{LoadedBpf, OpenBpf};
-use crate::runtime::pinned_filters::PinnedFilterPaths;
 use crate::runtime::pipeline::{SharedOptions, Tool};
 use cli::{AttachChoice, Cli, PortList};
 use event::Connect;
@@ -42,10 +41,7 @@ impl Tool for Tcpconnect {
         SharedOptions {
             common: cli.common.clone(),
             uid: cli.uid,
-            pinned: PinnedFilterPaths {
-                cgroupmap: cli.cgroupmap.clone(),
-                mntnsmap: cli.mntnsmap.clone(),
-            },
+            pinned: cli.pinned.clone(),
         }
     }
 
@@ -127,5 +123,18 @@ impl Tool for Tcpconnect {
             let _ = output.flush()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_object_has_every_name_the_tool_uses() {
+        let cli = Cli::parse_from(["tcpconnect", "-c", "-s", "-p", "1", "-4", "-P", "80,443"]);
+        crate::runtime::pipeline::check_names(&Tcpconnect { cli });
     }
 }
