@@ -26,7 +26,8 @@ SBINDIR ?= $(PREFIX)/sbin
 SHAREDIR ?= $(PREFIX)/share
 ARGS ?=
 INSTALL ?= install
-TOOLS := execsnoop tcpconnect
+# Every tool has its main in src/bin/TOOL.rs.
+TOOLS := $(basename $(notdir $(wildcard src/bin/*.rs)))
 
 # cargo: from PATH, else rustup's default places (sudo and CI shells often
 # lack ~/.cargo/bin in PATH). Override with CARGO=/path/to/cargo.
