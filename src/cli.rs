@@ -9,6 +9,7 @@ use clap::{ArgAction, Args, Parser};
 use nix::unistd::User;
 
 use crate::error::Result as ToolResult;
+use crate::runtime::channel::{MAX_BYTES as MAX_CHANNEL_BYTES, MIN_BYTES as MIN_CHANNEL_BYTES};
 
 /// Flags every tool has, after its own.
 #[derive(Clone, Debug, Default, Args)]
@@ -19,12 +20,47 @@ pub struct CommonArgs {
     /// Kernel type information (BTF) file to use instead of /sys/kernel/btf/vmlinux
     #[arg(long, value_name = "PATH")]
     pub btf: Option<PathBuf>,
+    /// Size of the event channel: bytes, or with K, M or G [default: 128K per CPU, at least 256K]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub buffer_size: Option<usize>,
     /// Verbose debug output (libbpf's log, and how the tool attached, on stderr)
     #[arg(short = 'v', long)]
     pub verbose: bool,
     /// Print help (also -? and --usage, as upstream's argp)
     #[arg(short = 'h', long, short_alias = '?', alias = "usage", action = ArgAction::Help)]
     help: Option<bool>,
+}
+
+/// A --buffer-size value: bytes, or with a K, M or G suffix (powers of
+/// 1024), within [MIN_CHANNEL_BYTES, MAX_CHANNEL_BYTES]; rounded up to a power of two.
+pub fn parse_size(value: &str) -> std::result::Result<usize, String> {
+    let (digits, unit) = match value.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => value.split_at(at),
+        None => (value, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => {
+            return Err(format!(
+                "invalid size '{value}': a number of bytes, or with K, M or G"
+            ))
+        }
+    };
+    let bytes = digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift));
+    match bytes {
+        Some(bytes) if (MIN_CHANNEL_BYTES..=MAX_CHANNEL_BYTES).contains(&bytes) => Ok(bytes),
+        _ => Err(format!(
+            "invalid size '{value}': must be between {}K and {}G",
+            MIN_CHANNEL_BYTES >> 10,
+            MAX_CHANNEL_BYTES >> 30
+        )),
+    }
 }
 
 /// The pinned-map filters (BCC's --cgroupmap / --mntnsmap), long options
@@ -158,6 +194,27 @@ mod tests {
             parse_regex("(").unwrap_err(),
             "not a valid regular expression: unclosed group"
         );
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes_within_bounds() {
+        assert_eq!(parse_size("65536"), Ok(64 << 10));
+        assert_eq!(parse_size("256K"), Ok(256 << 10));
+        assert_eq!(parse_size("4m"), Ok(4 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        for bad in [
+            "",
+            "K",
+            "12",
+            "63K",
+            "2G",
+            "4X",
+            "-1M",
+            "1.5M",
+            "99999999999999999999G",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad} accepted");
+        }
     }
 
     #[test]

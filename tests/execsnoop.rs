@@ -450,7 +450,11 @@ fn execveat_with_an_empty_path_is_shown_once() {
     let (pid, code) = fork_and_wait(|| {
         // SAFETY: dup2 and a raw syscall, on data built before fork.
         unsafe {
-            libc::dup2(writer_fd, 9);
+            // dup2 onto itself would leave the fd close-on-exec.
+            match writer_fd {
+                9 => libc::fcntl(9, libc::F_SETFD, 0),
+                _ => libc::dup2(writer_fd, 9),
+            };
             libc::syscall(
                 libc::SYS_execveat,
                 fd,

@@ -157,6 +157,10 @@ impl Formatter<Exec> for JsonFormatter {
         self.lines.resync_clock();
     }
 
+    fn write_loss(&mut self, out: &mut Vec<u8>, count: u64, cpu: Option<usize>) {
+        self.lines.write_loss(out, count, cpu);
+    }
+
     fn write_event(&mut self, out: &mut Vec<u8>, event: &ExecEvent<'_>) {
         let h = &event.header;
         let args = event.args().take(self.max_args);

@@ -76,11 +76,14 @@ pub const MANUAL: Manual = Manual {
     ],
     caveats: &[
         "Up to 8 KiB of arguments are kept per exec; longer argument lists end with \
-         \" ...\". Arguments and names are escaped so one exec is always one line: \
-         control characters as \\n, \\t, \\r or \\xHH, invalid UTF-8 as \\xHH, Unicode \
-         line separators and bidirectional overrides as \\u{HHHH}.",
-        "If events come faster than they are read, the ring buffer fills and \
-         \"Lost N events!\" is printed on stderr.",
+         \" ...\". Arguments and names are escaped so one exec is always one line and \
+         nothing is hidden: control characters as \\n, \\t, \\r or \\xHH, invalid UTF-8 \
+         as \\xHH, every other invisible or format character (zero-width and \
+         bidirectional marks, unusual spaces, tags) as \\u{HHHH}. With -q a backslash \
+         is written \\\\ as well, so each quoted argument reads back exactly.",
+        "If events come faster than they are read, the event channel fills and \
+         \"Lost N events!\" is printed on stderr (with --json, a record in the stream \
+         too); every event is printed or counted, up to the exit.",
         "Scripts show what the caller ran, not the interpreter's argv; on kernels \
          without BTF (the classic tracepoint) the interpreter's entries show too.",
         "Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and a kernel with \

@@ -8,7 +8,8 @@
 
 use std::io::Write;
 
-use crate::output::clock::WallClock;
+use crate::output::clock::{monotonic_ns, WallClock};
+use crate::output::escape::is_invisible;
 
 /// Appends `bytes` as a JSON string; false when invalid UTF-8 was replaced.
 pub fn push_string(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
@@ -22,10 +23,15 @@ pub fn push_string(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
                 '\n' => out.extend_from_slice(b"\\n"),
                 '\t' => out.extend_from_slice(b"\\t"),
                 '\r' => out.extend_from_slice(b"\\r"),
-                // Other controls, and the separators some JSON readers
-                // (JavaScript before ES2019) take for line ends.
-                '\0'..='\x1f' | '\x7f' | '\u{2028}' | '\u{2029}' => {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
+                // Other controls, the separators some JSON readers
+                // (JavaScript before ES2019) take for line ends, and what
+                // would be invisible where the line is shown: escaped, the
+                // string is still exact.
+                c if is_invisible(c) => {
+                    let mut utf16 = [0u16; 2];
+                    for unit in c.encode_utf16(&mut utf16) {
+                        let _ = write!(out, "\\u{unit:04x}");
+                    }
                 }
                 _ => {
                     let mut utf8 = [0u8; 4];
@@ -119,6 +125,17 @@ impl JsonEvents {
     /// Follows wall-clock steps; called once per batch.
     pub fn resync_clock(&mut self) {
         self.clock.resync();
+    }
+
+    /// A loss record: `count` events (on `cpu`, for per-CPU buffers) could
+    /// not be delivered, noticed now.
+    pub fn write_loss(&self, out: &mut Vec<u8>, count: u64, cpu: Option<usize>) {
+        let mut object = self.begin(out, monotonic_ns());
+        object.number("lost", count);
+        if let Some(cpu) = cpu {
+            object.number("cpu", cpu as u64);
+        }
+        object.end();
     }
 }
 
@@ -235,6 +252,11 @@ mod tests {
         assert_eq!(
             string("é\u{2028}".as_bytes()),
             ("\"é\\u2028\"".into(), true)
+        );
+        // Invisible characters, astral ones as surrogate pairs.
+        assert_eq!(
+            string("a\u{200b}\u{e0041}".as_bytes()),
+            ("\"a\\u200b\\udb40\\udc41\"".into(), true)
         );
     }
 

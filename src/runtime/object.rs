@@ -3,6 +3,7 @@
 //! the maps. Names are checked: a wrong one is an error naming it, which the
 //! tools' unit tests catch by opening their objects (no privileges needed).
 
+use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -120,7 +121,7 @@ impl OpenBpf {
             .map_err(|err| Error::from_libbpf("loading", &err))?;
         Ok(LoadedBpf {
             object,
-            links: Vec::new(),
+            links: RefCell::default(),
         })
     }
 }
@@ -150,22 +151,27 @@ fn read_only_globals(object: &OpenObject) -> Result<Vec<Global>> {
 /// A loaded object, and the links of its attached programs (declared
 /// first: they are dropped, and the programs detached, before the object).
 pub struct LoadedBpf {
-    links: Vec<Link>,
+    links: RefCell<Vec<Link>>,
     object: libbpf_rs::Object,
 }
 
 impl LoadedBpf {
     /// Attaches every loaded program where its section says.
-    pub fn attach(&mut self) -> Result<()> {
+    pub fn attach(&self) -> Result<()> {
         for prog in self.object.progs_mut() {
             if prog.autoload() {
                 let link = prog
                     .attach()
                     .map_err(|err| Error::from_libbpf("attaching", &err))?;
-                self.links.push(link);
+                self.links.borrow_mut().push(link);
             }
         }
         Ok(())
+    }
+
+    /// Detaches every program: no event is sent after this returns.
+    pub fn detach(&self) {
+        self.links.borrow_mut().clear();
     }
 
     pub fn map(&self, name: &str) -> Result<Map<'_>> {

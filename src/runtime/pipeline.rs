@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 use crate::output::clock::monotonic_ns;
 use crate::output::Output;
 use crate::runtime::attach::{hooks_need_tracefs, Attempts, Way};
+#[cfg(test)]
+use crate::runtime::channel::ChannelKind;
 use crate::runtime::channel::EventChannel;
 use crate::runtime::event_loop::run_event_loop;
 use crate::runtime::object::{LoadedBpf, OpenBpf};
@@ -83,7 +85,7 @@ fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
     system::prepare(T::NAME, &shared.common)?;
     let tool = T::new(cli)?;
     let pinned = PinnedFilters::open(&shared.pinned)?;
-    let channel = EventChannel::detect();
+    let channel = EventChannel::choose(shared.common.buffer_size);
 
     let ways = tool.ways().into_iter();
     let ways =
@@ -97,7 +99,7 @@ fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
     let Some((_, _, object)) = attempts.attached else {
         return Err(tool.no_way_error(&attempts.reasons()));
     };
-    signals::install_stop_handler()?;
+    signals::install_stop_handler(T::NAME)?;
 
     let mut printer = tool.printer(started_ns);
     run_event_loop(channel, &object, &mut printer)?;
@@ -128,7 +130,7 @@ fn load_and_attach<T: Tool>(
     }
     tool.configure(&mut object)?;
 
-    let mut object = object.load()?;
+    let object = object.load()?;
     pinned.install(&object)?;
     tool.fill_maps(&object)?;
     object.attach()?;
@@ -141,7 +143,11 @@ fn load_and_attach<T: Tool>(
 #[cfg(test)]
 pub(crate) fn check_names<T: Tool>(tool: &T) {
     for way in tool.ways() {
-        for channel in [EventChannel::RingBuffer, EventChannel::PerfBuffer] {
+        for kind in [ChannelKind::RingBuffer, ChannelKind::PerfBuffer] {
+            let channel = EventChannel {
+                kind,
+                ..EventChannel::choose(None)
+            };
             let mut object = OpenBpf::open(T::NAME, T::OBJECT, None).expect("open the object");
             object
                 .load_only(&tool.programs(way))

@@ -116,6 +116,10 @@ impl Formatter<Connect> for JsonFormatter {
         self.lines.resync_clock();
     }
 
+    fn write_loss(&mut self, out: &mut Vec<u8>, count: u64, cpu: Option<usize>) {
+        self.lines.write_loss(out, count, cpu);
+    }
+
     fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event) {
         self.lines
             .begin(out, event.timestamp_ns)

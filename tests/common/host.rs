@@ -43,17 +43,24 @@ pub fn setpriv_as(uid: u32) -> Command {
     command
 }
 
-/// Sum of the tool's `Lost N events!` lines; any other stderr line fails.
+/// Sum of the tool's `Lost N events!` and `Lost N events on CPU #C!`
+/// lines; any other stderr line but the ready line fails.
 #[track_caller]
 pub fn lost_events_reported(stderr: &[String]) -> usize {
-    stderr
+    let count = |line: &str| {
+        let rest = line.strip_prefix("Lost ")?;
+        let (count, place) = rest.split_once(" events")?;
+        let per_cpu = place
+            .strip_prefix(" on CPU #")
+            .and_then(|cpu| cpu.strip_suffix('!'));
+        let cpu_ok = per_cpu.is_some_and(|cpu| cpu.parse::<u32>().is_ok());
+        (place == "!" || cpu_ok).then(|| count.parse::<usize>().ok())?
+    };
+    let lines = stderr
         .iter()
-        .map(|line| {
-            line.strip_prefix("Lost ")
-                .and_then(|rest| rest.strip_suffix(" events!"))
-                .and_then(|count| count.parse::<usize>().ok())
-                .unwrap_or_else(|| panic!("stderr: {line}"))
-        })
+        .filter(|line| !line.ends_with("Hit Ctrl-C to end."));
+    lines
+        .map(|line| count(line).unwrap_or_else(|| panic!("stderr: {line}")))
         .sum()
 }
 
