@@ -2,7 +2,7 @@
 //! parsers for flags they have in common.
 
 use std::path::PathBuf;
-use std::process::{exit, ExitCode};
+use std::process::exit;
 
 use clap::error::ErrorKind;
 use clap::{ArgAction, Args, Parser};
@@ -20,7 +20,7 @@ pub struct CommonArgs {
     /// Kernel type information (BTF) file to use instead of /sys/kernel/btf/vmlinux
     #[arg(long, value_name = "PATH")]
     pub btf: Option<PathBuf>,
-    /// Size of the event channel: bytes, or with K, M or G [default: 128K per CPU, at least 256K]
+    /// Size of the event channel: bytes, or with K, M or G [default: 64K per CPU, at least 128K]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub buffer_size: Option<usize>,
     /// Verbose debug output (libbpf's log, and how the tool attached, on stderr)
@@ -77,12 +77,12 @@ pub struct PinnedFilterArgs {
 
 /// A tool's whole `main`: parse the flags, run, and turn an error into one
 /// line on stderr and exit status 1.
-pub fn tool_main<C: Parser>(tool: &str, run: impl FnOnce(C) -> ToolResult<()>) -> ExitCode {
+pub fn tool_main<C: Parser>(tool: &str, run: impl FnOnce(C) -> ToolResult<()>) -> u8 {
     match run(parse_or_exit(tool)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(err) => {
             eprintln!("{tool}: {err}");
-            ExitCode::FAILURE
+            1
         }
     }
 }
@@ -140,9 +140,14 @@ pub fn parse_uid(value: &str) -> Result<u32, String> {
     }
 }
 
-/// A regular expression (-n, -l); its error in one line, naming the problem.
+/// A regular expression (-n, -l), matched against bytes (a name or an
+/// argument need not be UTF-8): `.` is any byte, and classes such as `\w`
+/// and `(?i)` are ASCII. Its error in one line, naming the problem.
 pub fn parse_regex(value: &str) -> Result<regex::bytes::Regex, String> {
-    regex::bytes::Regex::new(value).map_err(|err| {
+    let regex = regex::bytes::RegexBuilder::new(value)
+        .unicode(false)
+        .build();
+    regex.map_err(|err| {
         let text = err.to_string();
         // A syntax error spans lines (pattern, caret, "error: ..."): keep the last.
         let problem = text.lines().rev().find(|line| !line.trim().is_empty());
@@ -190,6 +195,9 @@ mod tests {
     #[test]
     fn regex_errors_are_one_line_that_names_the_problem() {
         assert!(parse_regex("^ba.h$").unwrap().is_match(b"bash"));
+        assert!(parse_regex(r"(?i)^\w+SH$").unwrap().is_match(b"bash"));
+        assert!(parse_regex("é").unwrap().is_match("café".as_bytes()));
+        assert!(parse_regex("^x.y$").unwrap().is_match(b"x\xffy"));
         assert_eq!(
             parse_regex("(").unwrap_err(),
             "not a valid regular expression: unclosed group"

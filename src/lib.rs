@@ -37,4 +37,4 @@ pub mod runtime;
 pub mod execsnoop;
 pub mod tcpconnect;
 
-pub use runtime::pipeline::run;
+pub use runtime::pipeline::main;

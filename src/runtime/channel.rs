@@ -13,9 +13,9 @@ use crate::runtime::switches;
 
 /// Channel capacity per online CPU by default: events come from every CPU,
 /// so a bigger host gets a bigger channel (see the README's arithmetic).
-pub const BYTES_PER_CPU: usize = 128 << 10;
+pub const BYTES_PER_CPU: usize = 64 << 10;
 /// The default is never smaller than this.
-const DEFAULT_MIN_BYTES: usize = 256 << 10;
+const DEFAULT_MIN_BYTES: usize = 128 << 10;
 /// What --buffer-size accepts: room for a few of the largest records
 /// (an exec with 16 KiB of arguments), and what a kernel allocates readily.
 pub const MIN_BYTES: usize = 64 << 10;

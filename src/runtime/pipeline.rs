@@ -3,7 +3,7 @@
 //! works, then run the data path until a stop signal, and end with the
 //! tool's final report. A tool supplies only what is its own, through `Tool`.
 
-use std::process::ExitCode;
+use std::ffi::c_int;
 
 use crate::cli::{tool_main, CommonArgs, PinnedFilterArgs};
 use crate::data_path::{Decode, Printer};
@@ -74,9 +74,15 @@ pub trait Tool: Sized {
     }
 }
 
-/// A tool's whole `main`.
-pub fn run<T: Tool>() -> ExitCode {
-    tool_main(T::NAME, trace::<T>)
+/// A tool's whole program, called from the C `main` of its src/bin file.
+/// Rust's own start-up is skipped: it installs a stack-overflow handler that
+/// parses /proc/self/maps, which alone maps a quarter of the tool's resident
+/// memory. What the tools need of it, a SIGPIPE that does not kill (a closed
+/// stdout is an EPIPE error), is done here.
+pub fn main<T: Tool>() -> c_int {
+    // SAFETY: sets a signal disposition; no handler runs.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    c_int::from(tool_main(T::NAME, trace::<T>))
 }
 
 fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
@@ -91,7 +97,11 @@ fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
     let ways =
         ways.filter(|way| *way != Way::BtfTracepoint || !switches::btf_tracepoints_disabled());
     let attempts = Attempts::run(ways, |way, hooks| {
-        load_and_attach(&tool, &shared, &pinned, channel, way, hooks)
+        let attached = load_and_attach(&tool, &shared, &pinned, channel, way, hooks);
+        // Loading leaves freed memory behind (a failed attempt's whole
+        // object): returned now, it does not add up across attempts.
+        release_freed_memory();
+        attached
     });
     if shared.common.verbose {
         attempts.tell(T::NAME);
@@ -104,6 +114,14 @@ fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
     let mut printer = tool.printer(started_ns);
     run_event_loop(channel, &object, &mut printer)?;
     tool.finish(&object, &mut printer.output)
+}
+
+fn release_freed_memory() {
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Opens the tool's object for `way`, configures, loads and attaches it;
