@@ -26,7 +26,7 @@ pub struct CommonArgs {
     /// Verbose debug output (libbpf's log, and how the tool attached, on stderr)
     #[arg(short = 'v', long)]
     pub verbose: bool,
-    /// Print help (also -?, as upstream's argp; all three spellings print it all)
+    /// Print help (also -?, as upstream's argp)
     #[arg(short = 'h', long, short_alias = '?', action = ArgAction::HelpLong)]
     help: Option<bool>,
     /// Print a short usage message: every option, compactly (argp's --usage)
@@ -107,7 +107,8 @@ pub fn parse_or_exit<T: ArgpParser>(name: &str) -> T {
             exit(0)
         }
         Ok(Outcome::Usage(usage)) => {
-            print!("{usage}");
+            // As for help: a closed stdout leaves nothing to add.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), usage.as_bytes());
             exit(0)
         }
         Err(err) => {

@@ -385,3 +385,32 @@ fn messages_name_the_tool_as_it_was_run() {
         );
     }
 }
+
+#[test]
+fn printing_to_a_closed_stdout_or_pipe_ends_quietly() {
+    for (tool, binary) in TOOLS {
+        for flag in ["--usage", "--help", "--version"] {
+            // stdout closed: writes fail with EBADF.
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg("exec \"$0\" \"$1\" >&-")
+                .arg(binary)
+                .arg(flag)
+                .output()
+                .expect("run sh");
+            assert!(out.status.success(), "{tool} {flag}: {out:?}");
+            assert!(out.stderr.is_empty(), "{tool} {flag}: {out:?}");
+            // stdout a pipe nobody reads: writes fail with EPIPE.
+            let (reader, writer) = nix::unistd::pipe().expect("pipe");
+            drop(reader);
+            let out = Command::new(binary)
+                .arg(flag)
+                .stdout(Stdio::from(writer))
+                .stderr(Stdio::piped())
+                .output()
+                .expect("run the tool");
+            assert!(out.status.success(), "{tool} {flag}: {out:?}");
+            assert!(out.stderr.is_empty(), "{tool} {flag}: {out:?}");
+        }
+    }
+}
