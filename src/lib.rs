@@ -25,6 +25,7 @@ macro_rules! bpf_skeleton {
     };
 }
 
+pub mod argp;
 #[path = "bpf/constants.rs"]
 pub mod bpf_constants;
 pub mod cli;

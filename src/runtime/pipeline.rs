@@ -40,7 +40,7 @@ pub trait Tool: Sized {
     /// The BPF object build.rs compiled from src/bpf/NAME.bpf.c.
     const OBJECT: &'static [u8];
 
-    type Cli: clap::Parser;
+    type Cli: crate::argp::ArgpParser;
     /// The kernel's records, as the data path decodes them.
     type Record: Decode + 'static;
 
