@@ -28,6 +28,7 @@ macro_rules! bpf_skeleton {
 #[path = "bpf/constants.rs"]
 pub mod bpf_constants;
 pub mod cli;
+pub mod container;
 pub mod data_path;
 pub mod error;
 pub mod manual;
