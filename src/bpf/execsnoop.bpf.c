@@ -145,7 +145,7 @@ static __always_inline u32 read_exec_context(struct exec_event *event, struct ta
 	if (report_cgroup_path) {
 		path = read_cgroup_path(task, CGROUP_PATH_MAX_LEN);
 		if (path) {
-			len = path_len(path) & 1023;
+			len = path_len(path) & CGROUP_PATH_MAX_LEN;
 			bpf_probe_read_kernel(event->data + (offset & 255), len, path_text(path));
 			event->header.cgroup_path_size = len;
 			event->header.cgroup_path_cut = path->cut;
@@ -155,7 +155,7 @@ static __always_inline u32 read_exec_context(struct exec_event *event, struct ta
 	if (report_cwd) {
 		path = read_cwd(task, CWD_MAX_LEN);
 		if (path) {
-			len = path_len(path) & 4095;
+			len = path_len(path) & CWD_MAX_LEN;
 			bpf_probe_read_kernel(event->data + (offset & 2047), len, path_text(path));
 			event->header.cwd_size = len;
 			event->header.cwd_cut = path->cut;

@@ -8,7 +8,8 @@
 #define ARGV_MAX_LEN 8192
 /* Parents listed with --ancestors. */
 #define MAX_ANCESTORS 8
-/* Bytes of a working directory kept with --cwd (PATH_MAX, the NUL left out). */
+/* Bytes of a working directory kept with --cwd (PATH_MAX, the NUL left
+ * out); one less than a power of two, so that it also masks lengths. */
 #define CWD_MAX_LEN 4095
 /*
  * The record's data, in this order: the context sections asked for

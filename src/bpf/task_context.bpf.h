@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Where a task runs, read in the kernel while the task is current: its cgroup
- * v2 path and its working directory. Both are walked up from the leaf (a
+ * v2 path and its working directory (execsnoop's --container and --cwd,
+ * tcpconnect's --container). Both are walked up from the leaf (a
  * kernfs node, a dentry) and written backwards into a per-CPU buffer, as the
  * kernel's own d_path does, so a path deeper than the buffer keeps its leaf
  * side (the part that names a container or a directory) and is marked cut.
@@ -19,12 +20,22 @@
 /* A name is at most NAME_MAX (255) bytes; the slack after the buffer lets
  * the verifier see that a name written below PATH_BUF_SIZE stays inside. */
 #define NAME_BUF_SIZE 256
-/* Bytes of a cgroup path kept (--container), the NUL left out. */
+/* Bytes of a cgroup path kept (--container), the NUL left out; one less
+ * than a power of two, so that it also masks lengths for the verifier. */
 #define CGROUP_PATH_MAX_LEN 1023
 /* Levels of cgroup nesting walked. */
 #define CGROUP_MAX_DEPTH 32
 /* Steps of a working directory walk: one per name, one per mount crossed. */
 #define CWD_MAX_STEPS 64
+
+/* A cgroup path as a table keyed by cgroup id keeps it (tcpconnect's; read
+ * by src/container/table.rs). */
+struct cgroup_path_entry {
+	u16 len;
+	u8 cut;
+	u8 reserved;
+	char path[CGROUP_PATH_MAX_LEN + 1];
+};
 
 struct path_builder {
 	/* The path is buf[start, PATH_BUF_SIZE). */
@@ -39,6 +50,8 @@ struct path_builder {
 	char buf[PATH_BUF_SIZE + NAME_BUF_SIZE];
 	/* A kernfs name, read here first to learn its length. */
 	char name[NAME_BUF_SIZE];
+	/* Where a cgroup path is put together for a table (no room on the stack). */
+	struct cgroup_path_entry entry;
 };
 
 struct {

@@ -42,14 +42,19 @@ impl CgroupTable {
         }
     }
 
-    /// The path of cgroup `id`; None when the kernel's table no longer
-    /// has it (more cgroups were named since than the table holds).
+    /// The path of cgroup `id`; None, said on stderr, when the kernel's
+    /// table no longer has it (more cgroups were named since the event
+    /// than the table holds).
     pub fn path(&mut self, id: u64) -> Option<CgroupPath<'_>> {
         self.lookups += 1;
         if !self.known.contains_key(&id) {
-            let value = self.map.lookup(&id.to_ne_bytes(), MapFlags::ANY).ok()??;
+            let value = self.map.lookup(&id.to_ne_bytes(), MapFlags::ANY);
+            let Some(known) = value.ok().flatten().as_deref().and_then(decode_entry) else {
+                eprintln!("Lost the cgroup path of an event (cgroup id {id}): shown as ?");
+                return None;
+            };
             self.forget_least_recent_if_full();
-            self.known.insert(id, decode_entry(&value)?);
+            self.known.insert(id, known);
         }
         let known = self.known.get_mut(&id)?;
         known.last_used = self.lookups;

@@ -91,7 +91,7 @@ impl Tool for Execsnoop {
         }
     }
 
-    fn printer(&self, started_ns: u64) -> Printer<Exec> {
+    fn printer(&self, started_ns: u64, _object: &LoadedBpf) -> Result<Printer<Exec>> {
         let cli = &self.cli;
         let formatter: Box<dyn Formatter<Exec>> = if cli.common.json {
             Box::new(JsonFormatter::new(cli.max_args, cli.ancestors))
@@ -114,7 +114,11 @@ impl Tool for Execsnoop {
             name: cli.name.clone(),
             line: cli.line.clone(),
         };
-        Printer::new(Self::TRACED, Some(Box::new(filter)), formatter)
+        Ok(Printer::new(
+            Self::TRACED,
+            Some(Box::new(filter)),
+            formatter,
+        ))
     }
 }
 

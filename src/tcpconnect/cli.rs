@@ -61,6 +61,9 @@ pub struct Cli {
     /// Include LPORT (the local port) on output
     #[arg(short = 'L', long)]
     pub lport: bool,
+    /// Include the container (short id), else the systemd unit, else the cgroup v2 path (CONTAINER column)
+    #[arg(long, conflicts_with = "count")]
+    pub container: bool,
     /// How to hook connects
     #[arg(long, value_enum, default_value_t = AttachChoice::Auto)]
     pub attach: AttachChoice,
