@@ -456,6 +456,8 @@ fn execveat_with_an_empty_path_is_shown_once() {
         // SAFETY: dup2 and a raw syscall, on data built before fork.
         unsafe {
             libc::dup2(writer_fd, 9);
+            // dup2 onto itself (the pipe may already be fd 9) keeps close-on-exec.
+            libc::fcntl(9, libc::F_SETFD, 0);
             libc::syscall(
                 libc::SYS_execveat,
                 fd,
@@ -1420,7 +1422,7 @@ fn cwd_longer_than_any_buffer_is_cut_and_marked() {
             libc::openat(
                 deepest.as_raw_fd(),
                 name.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY,
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
             )
         };
         assert!(fd >= 0, "openat: {}", std::io::Error::last_os_error());
