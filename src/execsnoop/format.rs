@@ -298,7 +298,8 @@ fn ancestors_json(event: &ExecEvent<'_>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::execsnoop::event::tests::record;
+    use crate::execsnoop::event::tests::{record, record_with, Context};
+    use crate::execsnoop::skel::types::exec_event_header;
 
     fn line(columns: Columns, args: &[u8], truncated: bool) -> String {
         let data = record("ls", args, truncated);
@@ -411,5 +412,100 @@ mod tests {
         assert!(line(three.clone(), args, false).ends_with("/bin/x a b  ...\n"));
         assert!(line(three.clone(), b"/bin/x\0x\0a\0b\0", false).ends_with("/bin/x a b \n"));
         assert!(line(three, b"/bin/x\0x\0a\0", true).ends_with("/bin/x a  ...\n"));
+    }
+
+    fn context_line(
+        columns: Columns,
+        context: &Context<'_>,
+        edit: impl FnOnce(&mut exec_event_header),
+    ) -> String {
+        let data = record_with("ls", b"/bin/ls\0ls\0-l\0", context, edit);
+        let event = ExecEvent::decode(&data).unwrap();
+        let mut out = Vec::new();
+        TextFormatter::new(columns, 0).write_event(&mut out, &event);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn context_columns_take_their_places_around_the_fixed_ones() {
+        let all = Columns {
+            parent_comm: true,
+            container: true,
+            ancestors: true,
+            cwd: true,
+            ..Columns::default()
+        };
+        assert_eq!(
+            header(all.clone()),
+            "PPCOMM           CONTAINER    PCOMM            PID    PPID   RET ANCESTORS CWD ARGS\n"
+        );
+        let context = Context {
+            ancestors: &[(4241, "bash"), (1, "systemd")],
+            cgroup: b"/system.slice/sshd.service",
+            cwd: b"/home/a b",
+        };
+        assert_eq!(
+            context_line(all.clone(), &context, |_| {}),
+            "bash             sshd.service ls               4242   4241     0 \
+             bash(4241)<systemd(1) /home/a b /bin/ls -l \n"
+        );
+        let quoted = Columns { quote: true, ..all };
+        assert!(context_line(quoted, &context, |_| {})
+            .ends_with(" \"/home/a b\" \"/bin/ls\" \"-l\" \n"));
+    }
+
+    #[test]
+    fn ancestor_names_cannot_fake_the_chain_and_cut_chains_say_so() {
+        let columns = Columns {
+            ancestors: true,
+            ..Columns::default()
+        };
+        let context = Context {
+            ancestors: &[(10, "x(5)<init\n")],
+            ..Context::default()
+        };
+        let row = context_line(columns.clone(), &context, |h| h.ancestors_cut = 1);
+        assert!(row.contains(" 0 x(5)\\x3cinit\\n(10)<... /bin/ls"), "{row}");
+        let row = context_line(columns, &Context::default(), |_| {});
+        assert!(row.contains(" 0 - /bin/ls"), "{row}");
+    }
+
+    #[test]
+    fn cut_and_unreachable_working_directories_are_marked() {
+        let columns = Columns {
+            cwd: true,
+            ..Columns::default()
+        };
+        let context = Context {
+            cwd: b"/leaf",
+            ..Context::default()
+        };
+        let row = context_line(columns.clone(), &context, |h| h.cwd_cut = 1);
+        assert!(row.contains(" 0 .../leaf /bin/ls"), "{row}");
+        let row = context_line(columns, &context, |h| h.cwd_unreachable = 1);
+        assert!(row.contains(" 0 (unreachable)/leaf /bin/ls"), "{row}");
+    }
+
+    #[test]
+    fn json_has_the_context_fields_and_nulls_for_unreadable_arguments() {
+        let context = Context {
+            ancestors: &[(4241, "bash")],
+            cgroup: b"/docker/4f1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7a8",
+            cwd: b"/srv",
+        };
+        let data = record_with("ls", b"/bin/ls\0ls\0\0", &context, |h| {
+            h.unreadable_args = 1 << 2
+        });
+        let event = ExecEvent::decode(&data).unwrap();
+        let mut out = Vec::new();
+        JsonFormatter::new(20, true).write_event(&mut out, &event);
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.contains(
+            "\"cgroup_id\":77,\"cgroup\":\"/docker/4f1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7a8\",\
+             \"container_id\":\"4f1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7a8\",\
+             \"parent_comm\":\"bash\",\"ancestors\":[{\"pid\":4241,\"comm\":\"bash\"}],\
+             \"ancestors_truncated\":false,\"cwd\":\"/srv\",\"filename\":\"/bin/ls\",\
+             \"args\":[\"/bin/ls\",null],\"args_truncated\":false}"
+        ), "{line}");
     }
 }
