@@ -153,12 +153,22 @@ fn main() -> ExitCode {
 }
 
 fn ours(name: &str, path: &str) -> Tool {
+    ours_with(name, path, &[])
+}
+
+/// Ours with `flags`, labelled with them.
+fn ours_with(name: &str, path: &str, flags: &[&str]) -> Tool {
+    let command = std::iter::once(name).chain(flags.iter().copied());
     Tool {
-        label: format!("ours: {name}"),
+        label: format!("ours: {}", command.collect::<Vec<_>>().join(" ")),
         path: PathBuf::from(path),
+        args: flags.iter().map(|flag| flag.to_string()).collect(),
         role: Role::Ours,
     }
 }
+
+/// The context columns' flags: their cost is measured beside the default's.
+const EXECSNOOP_CONTEXT_FLAGS: [&str; 3] = ["--container", "--ancestors", "--cwd"];
 
 /// Ours, then the comparison tool when one is found.
 fn tools(name: &str, ours_path: &str, compare_variable: &str) -> Vec<Tool> {
@@ -171,6 +181,7 @@ fn tools(name: &str, ours_path: &str, compare_variable: &str) -> Vec<Tool> {
     tools.extend(comparison.map(|path| Tool {
         label: path.display().to_string(),
         path,
+        args: Vec::new(),
         role: Role::Comparison,
     }));
     tools
@@ -210,16 +221,14 @@ fn find_other(name: &str, ours: &Path) -> Option<PathBuf> {
 
 fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
     let started = Instant::now();
+    let execsnoop = env!("CARGO_BIN_EXE_execsnoop");
+    let mut exec_tools = tools("execsnoop", execsnoop, "COMPARE_EXECSNOOP");
+    exec_tools.insert(
+        1,
+        ours_with("execsnoop", execsnoop, &EXECSNOOP_CONTEXT_FLAGS),
+    );
     let plan = [
-        (
-            Workload::Exec,
-            options.execs,
-            tools(
-                "execsnoop",
-                env!("CARGO_BIN_EXE_execsnoop"),
-                "COMPARE_EXECSNOOP",
-            ),
-        ),
+        (Workload::Exec, options.execs, exec_tools),
         (
             Workload::Connect,
             options.connects,

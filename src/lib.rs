@@ -29,6 +29,7 @@ pub mod argp;
 #[path = "bpf/constants.rs"]
 pub mod bpf_constants;
 pub mod cli;
+pub mod container;
 pub mod data_path;
 pub mod error;
 pub mod manual;

@@ -103,7 +103,7 @@ fn ambiguous_prefixes_are_one_error_naming_the_candidates() {
     );
     assert_eq!(
         usage_error(TCPCONNECT, &["--c"]),
-        "tcpconnect: option '--c' is ambiguous; possibilities: '--count' '--cgroupmap' \
+        "tcpconnect: option '--c' is ambiguous; possibilities: '--count' '--container' '--cgroupmap' \
          (see 'tcpconnect --help')"
     );
     // Ours only: the candidates are ours.

@@ -80,6 +80,15 @@ pub struct Cli {
     /// Print the parent's command name (PPCOMM column)
     #[arg(short = 'M', long)]
     pub print_pcomm: bool,
+    /// Print the container (short id), else the systemd unit, else the cgroup v2 path (CONTAINER column)
+    #[arg(long)]
+    pub container: bool,
+    /// Print the chain of parent processes, comm(pid) joined by '<' (ANCESTORS column)
+    #[arg(long)]
+    pub ancestors: bool,
+    /// Print the working directory at exec (CWD column)
+    #[arg(long)]
+    pub cwd: bool,
     #[command(flatten)]
     pub pinned: PinnedFilterArgs,
     #[command(flatten)]
@@ -129,6 +138,13 @@ mod tests {
         assert_eq!(cli.max_args, 20);
         assert!(!cli.fails && !cli.quote && !cli.time && !cli.timestamp && !cli.print_uid);
         assert!(cli.uid.is_none() && cli.cgroup.is_none() && cli.ppid.is_none());
+        assert!(!cli.container && !cli.ancestors && !cli.cwd);
+    }
+
+    #[test]
+    fn context_flags_parse() {
+        let cli = parse(&["--container", "--ancestors", "--cwd"]).unwrap();
+        assert!(cli.container && cli.ancestors && cli.cwd);
     }
 
     #[test]

@@ -186,12 +186,13 @@ impl<'a> JsonObject<'a> {
         self
     }
 
-    /// An array of text; `<name>_base64`, an array of every element in
-    /// base64, follows when any element is not UTF-8.
+    /// An array of text, where None is `null` (a value that could not be
+    /// read); `<name>_base64`, an array of every element in base64 (and the
+    /// same `null`s), follows when any element is not UTF-8.
     pub fn strings<'v>(
         &mut self,
         name: &str,
-        values: impl Iterator<Item = &'v [u8]> + Clone,
+        values: impl Iterator<Item = Option<&'v [u8]>> + Clone,
     ) -> &mut Self {
         self.key(name);
         self.out.push(b'[');
@@ -200,7 +201,10 @@ impl<'a> JsonObject<'a> {
             if i > 0 {
                 self.out.push(b',');
             }
-            exact &= push_string(self.out, value);
+            match value {
+                Some(value) => exact &= push_string(self.out, value),
+                None => self.out.extend_from_slice(b"null"),
+            }
         }
         self.out.push(b']');
         if !exact {
@@ -210,9 +214,14 @@ impl<'a> JsonObject<'a> {
                 if i > 0 {
                     self.out.push(b',');
                 }
-                self.out.push(b'"');
-                push_base64(self.out, value);
-                self.out.push(b'"');
+                match value {
+                    Some(value) => {
+                        self.out.push(b'"');
+                        push_base64(self.out, value);
+                        self.out.push(b'"');
+                    }
+                    None => self.out.extend_from_slice(b"null"),
+                }
             }
             self.out.push(b']');
         }
@@ -304,12 +313,15 @@ mod tests {
             .boolean("ok", true)
             .string("comm", b"sh")
             .string("bad", b"\xff")
-            .strings("args", [&b"a"[..], &b"\xfe"[..]].into_iter())
+            .strings(
+                "args",
+                [Some(&b"a"[..]), Some(&b"\xfe"[..]), None].into_iter(),
+            )
             .end();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "{\"pid\":7,\"ok\":true,\"comm\":\"sh\",\"bad\":\"\u{fffd}\",\"bad_base64\":\"/w==\",\
-             \"args\":[\"a\",\"\u{fffd}\"],\"args_base64\":[\"YQ==\",\"/g==\"]}\n"
+             \"args\":[\"a\",\"\u{fffd}\",null],\"args_base64\":[\"YQ==\",\"/g==\",null]}\n"
         );
     }
 }

@@ -66,8 +66,9 @@ pub trait Tool: Sized {
         ))
     }
     /// The data path, created once tracing has begun; `started_ns` is the
-    /// CLOCK_MONOTONIC time the tool started at.
-    fn printer(&self, started_ns: u64) -> Printer<Self::Record>;
+    /// CLOCK_MONOTONIC time the tool started at. `object` holds the maps a
+    /// formatter may read (tcpconnect's table of cgroup paths).
+    fn printer(&self, started_ns: u64, object: &LoadedBpf) -> Result<Printer<Self::Record>>;
     /// After the loop ended: what the tool reports last (a table, a count).
     fn finish(&self, _object: &LoadedBpf, _output: &mut Output) -> Result<()> {
         Ok(())
@@ -111,7 +112,7 @@ fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
     };
     signals::install_stop_handler(T::NAME)?;
 
-    let mut printer = tool.printer(started_ns);
+    let mut printer = tool.printer(started_ns, &object)?;
     run_event_loop(channel, &object, &mut printer)?;
     tool.finish(&object, &mut printer.output)
 }

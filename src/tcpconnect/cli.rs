@@ -81,6 +81,9 @@ pub struct Cli {
     /// Include LPORT (the local port) on output
     #[arg(short = 'L', long)]
     pub lport: bool,
+    /// Include the container (short id), else the systemd unit, else the cgroup v2 path (CONTAINER column)
+    #[arg(long, conflicts_with = "count")]
+    pub container: bool,
     /// How to hook connects
     #[arg(long, value_enum, default_value_t = AttachChoice::Auto)]
     pub attach: AttachChoice,
@@ -244,7 +247,7 @@ mod tests {
         assert!(parse(&["--ipv4"]).unwrap().ipv4 && parse(&["--l"]).unwrap().lport);
         assert_eq!(
             parse(&["--c"]).unwrap_err(),
-            "option '--c' is ambiguous; possibilities: '--count' '--cgroupmap'"
+            "option '--c' is ambiguous; possibilities: '--count' '--container' '--cgroupmap'"
         );
         assert_eq!(
             parse(&["--p", "1"]).unwrap_err(),

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::event::{ip_version, Connect};
 use super::skel::types::connect_event;
+use crate::container::{self, table::CgroupTable};
 use crate::data_path::Formatter;
 use crate::output::escape::push_padded;
 use crate::output::json::JsonEvents;
@@ -21,6 +22,18 @@ pub struct Columns {
     pub lport: bool,
 }
 
+/// --container: CONTAINER, the last of the optional columns before PID,
+/// from the cgroup paths the kernel kept.
+fn push_container(out: &mut Vec<u8>, cgroups: &mut CgroupTable, cgroup_id: u64) {
+    match cgroups.path(cgroup_id) {
+        Some(path) => path.push_column(out),
+        None => {
+            push_padded(out, b"?", container::COLUMN_WIDTH);
+            out.push(b' ');
+        }
+    }
+}
+
 /// Left-aligns `text` in `width` columns and keeps at least one space after
 /// it, so a value as wide as its column cannot run into the next one.
 fn push_column(out: &mut Vec<u8>, text: &str, width: usize) {
@@ -33,13 +46,16 @@ fn push_column(out: &mut Vec<u8>, text: &str, width: usize) {
 pub struct TextFormatter {
     columns: Columns,
     first_timestamp_ns: Option<u64>,
+    /// --container: the CONTAINER column's names.
+    cgroups: Option<CgroupTable>,
 }
 
 impl TextFormatter {
-    pub fn new(columns: Columns) -> Self {
+    pub fn new(columns: Columns, cgroups: Option<CgroupTable>) -> Self {
         Self {
             columns,
             first_timestamp_ns: None,
+            cgroups,
         }
     }
 }
@@ -52,6 +68,9 @@ impl Formatter<Connect> for TextFormatter {
         }
         if c.uid {
             let _ = write!(out, "{:<6}", "UID");
+        }
+        if self.cgroups.is_some() {
+            let _ = write!(out, "{:<w$} ", "CONTAINER", w = container::COLUMN_WIDTH);
         }
         let _ = write!(
             out,
@@ -78,6 +97,9 @@ impl Formatter<Connect> for TextFormatter {
         if c.uid {
             push_column(out, &event.uid.to_string(), 6);
         }
+        if let Some(cgroups) = &mut self.cgroups {
+            push_container(out, cgroups, event.cgroup_id);
+        }
         let _ = write!(out, "{:<6} ", event.pid);
         push_padded(out, event.comm_bytes(), 16);
         let _ = write!(
@@ -98,15 +120,17 @@ impl Formatter<Connect> for TextFormatter {
 }
 
 /// One JSON object per connect, with every field the text has and more.
-#[derive(Default)]
 pub struct JsonFormatter {
     lines: JsonEvents,
+    /// --container: `cgroup` and `container_id`.
+    cgroups: Option<CgroupTable>,
 }
 
 impl JsonFormatter {
-    pub fn new() -> Self {
+    pub fn new(cgroups: Option<CgroupTable>) -> Self {
         Self {
             lines: JsonEvents::new(),
+            cgroups,
         }
     }
 }
@@ -121,9 +145,8 @@ impl Formatter<Connect> for JsonFormatter {
     }
 
     fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event) {
-        self.lines
-            .begin(out, event.timestamp_ns)
-            .number("pid", event.pid)
+        let mut line = self.lines.begin(out, event.timestamp_ns);
+        line.number("pid", event.pid)
             .number("uid", event.uid)
             .string("comm", event.comm_bytes())
             .number("af", ip_version(event.family))
@@ -131,8 +154,11 @@ impl Formatter<Connect> for JsonFormatter {
             .string("daddr", event.destination().to_string().as_bytes())
             .number("sport", event.sport)
             .number("dport", event.dport)
-            .number("cgroup_id", event.cgroup_id)
-            .end();
+            .number("cgroup_id", event.cgroup_id);
+        if let Some(path) = self.cgroups.as_mut().and_then(|c| c.path(event.cgroup_id)) {
+            path.push_json(&mut line);
+        }
+        line.end();
     }
 }
 
@@ -147,7 +173,7 @@ mod tests {
 
     #[test]
     fn default_header_and_row_match_upstream() {
-        let mut formatter = TextFormatter::new(Columns::default());
+        let mut formatter = TextFormatter::new(Columns::default(), None);
         let mut out = Vec::new();
         formatter.write_header(&mut out);
         formatter.write_event(&mut out, &v4_event());
@@ -166,7 +192,7 @@ mod tests {
             sport: true,
             lport: true,
         };
-        let mut formatter = TextFormatter::new(columns);
+        let mut formatter = TextFormatter::new(columns, None);
         let mut out = Vec::new();
         formatter.write_header(&mut out);
         let mut second = v4_event();
@@ -185,7 +211,7 @@ mod tests {
     #[test]
     fn json_has_every_field() {
         let mut out = Vec::new();
-        JsonFormatter::new().write_event(&mut out, &v4_event());
+        JsonFormatter::new(None).write_event(&mut out, &v4_event());
         let line = text(out);
         assert!(line.starts_with("{\"time\":\""), "{line}");
         assert!(line.ends_with(

@@ -12,9 +12,10 @@ pub mod manual;
 
 bpf_skeleton!("tcpconnect");
 
-use libbpf_rs::MapCore;
+use libbpf_rs::{MapCore, MapHandle};
 
 use crate::bpf_constants::{AF_INET, AF_INET6, MAX_PORTS};
+use crate::container::table::CgroupTable;
 use crate::data_path::{Formatter, Printer};
 use crate::error::{Error, Result};
 use crate::output::Output;
@@ -61,6 +62,12 @@ impl Tool for Tcpconnect {
         let cli = &self.cli;
         object.set_flag("count_mode", cli.count)?;
         object.set_flag("count_by_sport", cli.count && cli.source_port)?;
+        // --container: the kernel keeps cgroup paths for the formatter.
+        object.set_flag("name_cgroups", cli.container)?;
+        object
+            .map_mut("cgroup_paths")?
+            .set_autocreate(cli.container)
+            .map_err(|err| Error::from_libbpf("setting up the table of cgroup paths", &err))?;
         if let Some(pid) = cli.pid {
             object.set_global("filter_pid", &pid)?;
         }
@@ -93,19 +100,30 @@ impl Tool for Tcpconnect {
         }
     }
 
-    fn printer(&self, _started_ns: u64) -> Printer<Connect> {
+    fn printer(&self, _started_ns: u64, object: &LoadedBpf) -> Result<Printer<Connect>> {
         let cli = &self.cli;
+        let cgroups = match cli.container {
+            true => {
+                let map = MapHandle::try_from(&object.map("cgroup_paths")?)
+                    .map_err(|err| Error::from_libbpf("opening the table of cgroup paths", &err))?;
+                Some(CgroupTable::new(map))
+            }
+            false => None,
+        };
         let formatter: Box<dyn Formatter<Connect>> = match (cli.common.json, cli.count) {
             (_, true) => Box::new(count::CountMode),
-            (true, false) => Box::new(JsonFormatter::new()),
-            (false, false) => Box::new(TextFormatter::new(Columns {
-                timestamp: cli.timestamp,
-                uid: cli.print_uid,
-                sport: cli.source_port,
-                lport: cli.lport,
-            })),
+            (true, false) => Box::new(JsonFormatter::new(cgroups)),
+            (false, false) => Box::new(TextFormatter::new(
+                Columns {
+                    timestamp: cli.timestamp,
+                    uid: cli.print_uid,
+                    sport: cli.source_port,
+                    lport: cli.lport,
+                },
+                cgroups,
+            )),
         };
-        Printer::new(Self::TRACED, None, formatter)
+        Ok(Printer::new(Self::TRACED, None, formatter))
     }
 
     fn finish(&self, object: &LoadedBpf, output: &mut Output) -> Result<()> {
@@ -135,6 +153,8 @@ mod tests {
     #[test]
     fn the_object_has_every_name_the_tool_uses() {
         let cli = Cli::parse_from(["tcpconnect", "-c", "-s", "-p", "1", "-4", "-P", "80,443"]);
+        crate::runtime::pipeline::check_names(&Tcpconnect { cli });
+        let cli = Cli::parse_from(["tcpconnect", "--container"]);
         crate::runtime::pipeline::check_names(&Tcpconnect { cli });
     }
 }

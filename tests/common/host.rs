@@ -194,9 +194,33 @@ pub struct TestCgroup {
 
 impl TestCgroup {
     pub fn create(label: &str) -> Self {
-        let path = cgroup2_mount().join(unique_marker(label));
+        Self::make(cgroup2_mount().join(unique_marker(label)))
+    }
+
+    fn make(path: PathBuf) -> Self {
         fs::create_dir(&path).unwrap_or_else(|err| panic!("mkdir {}: {err}", path.display()));
         Self { path }
+    }
+
+    /// The cgroups at `relative` below this one, one per directory on the
+    /// way (named as given: runtimes' names are what tests need); removed
+    /// deepest first on drop.
+    pub fn nested(&self, relative: &str) -> NestedCgroups {
+        let mut levels: Vec<TestCgroup> = Vec::new();
+        for name in relative.split('/').filter(|name| !name.is_empty()) {
+            let parent = levels.last().map_or(&self.path, |level| &level.path);
+            levels.push(Self::make(parent.join(name)));
+        }
+        NestedCgroups(levels)
+    }
+
+    /// The path the kernel gives for it: relative to the cgroup2 mount.
+    pub fn relative_path(&self) -> String {
+        let relative = self
+            .path
+            .strip_prefix(cgroup2_mount())
+            .expect("under the mount");
+        format!("/{}", relative.display())
     }
 
     pub fn path(&self) -> &Path {
@@ -225,6 +249,23 @@ impl Drop for TestCgroup {
                 return;
             }
             thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Nested cgroups, the deepest last; removed deepest first.
+pub struct NestedCgroups(Vec<TestCgroup>);
+
+impl NestedCgroups {
+    pub fn leaf(&self) -> &TestCgroup {
+        self.0.last().expect("at least one level")
+    }
+}
+
+impl Drop for NestedCgroups {
+    fn drop(&mut self) {
+        while let Some(level) = self.0.pop() {
+            drop(level);
         }
     }
 }
