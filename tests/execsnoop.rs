@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use common::host::{
     bpf_map_types, cgroup2_mount, current_thread_comm, in_private_mount_namespace, kernel_btf_copy,
-    lost_events_reported, path_arg, setpriv_as, test_pid, tracefs_mounted_in, PinnedMap, TempDir,
-    TestCgroup, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF, HIDE_KERNEL_BTF,
-    UNMOUNT_TRACEFS,
+    lost_events_reported, path_arg, setpriv_as, test_pid, tracefs_mounted_in, PinnedMap,
+    PinnedProgram, TempDir, TestCgroup, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF,
+    HIDE_KERNEL_BTF, UNMOUNT_TRACEFS,
 };
 use common::kernel::Kernel;
 use common::trials::bpf_test;
@@ -847,6 +847,27 @@ fn tracefs_that_cannot_be_mounted_is_one_clear_error() {
     );
 }
 
+/// A user other than root with CAP_BPF and CAP_PERFMON may trace, but not
+/// read a root-only tracefs: the error says that, not that it is unmounted.
+fn root_only_tracefs_is_named_for_a_user_with_bpf_capabilities() {
+    let root_only =
+        format!("{UNMOUNT_TRACEFS}\nmount -t tracefs -o mode=700 tracefs /sys/kernel/tracing");
+    let caps = "+bpf,+perfmon";
+    let as_nobody = format!(
+        "setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps {caps} --ambient-caps {caps}"
+    );
+    let mut command = in_private_mount_namespace(EXECSNOOP, &root_only, &as_nobody);
+    command.arg("-x");
+    let finished = Tool::spawn(command).wait_for_exit(TIMEOUT);
+    let line = assert_one_error_line(&finished);
+    assert!(
+        line.contains("tracefs is mounted but this user may not read it")
+            && line.contains("Permission denied")
+            && !line.contains("not mounted"),
+        "{line}"
+    );
+}
+
 /// Scripts: the kernel runs the interpreter with its own argv (interpreter,
 /// its argument, script, arguments); the row shows what the caller ran. The
 /// classic tracepoint, all a kernel without BTF tracepoints offers, cannot
@@ -948,7 +969,9 @@ fn missing_kernel_btf_is_one_clear_error() {
 }
 
 fn bad_flags_are_one_clear_error() {
-    let cases: [(&[&str], &[&str]); 5] = [
+    // A file of the cgroup file system is not a cgroup: said up front, once.
+    let procs = common::host::cgroup2_mount().join("cgroup.procs");
+    let cases: [(&[&str], &[&str]); 6] = [
         (
             &["--max-args", "0"],
             &["Invalid MAX_ARGS 0, should be in [1, 60] range"],
@@ -956,6 +979,10 @@ fn bad_flags_are_one_clear_error() {
         (&["-u", "nosuchuser"], &["nosuchuser"]),
         (&["-c", "/not/a/cgroup"], &["/not/a/cgroup"]),
         (&["-c", "/tmp"], &["/tmp", "not a cgroup"]),
+        (
+            &["-c", path_arg(&procs)],
+            &["cgroup.procs is not a cgroup v2 directory"],
+        ),
         (&["--bogus"], &["--bogus"]),
     ];
     for (args, wanted) in cases {
@@ -1007,16 +1034,26 @@ fn pinned_filter_paths_must_be_pinned_hash_maps() {
     let regular_file = dir.path().join("file");
     fs::write(&regular_file, b"").expect("create a file");
     let array = PinnedMap::create("array", MapType::Array, 4);
+    let program = PinnedProgram::create("program");
     let missing = format!("/sys/fs/bpf/{}", unique_marker("missing"));
     let cases = [
-        ("--cgroupmap", missing.as_str()),
-        ("--mntnsmap", path_arg(&regular_file)),
-        ("--cgroupmap", path_arg(array.path())),
+        ("--cgroupmap", missing.as_str(), "not a pinned BPF map"),
+        (
+            "--mntnsmap",
+            path_arg(&regular_file),
+            "not a pinned BPF map",
+        ),
+        ("--cgroupmap", path_arg(array.path()), "must be a hash map"),
+        (
+            "--mntnsmap",
+            path_arg(program.path()),
+            "a pinned BPF program, not a map",
+        ),
     ];
-    for (flag, path) in cases {
+    for (flag, path, reason) in cases {
         let line = run_to_failure(execsnoop_command(&[flag, path]));
         assert!(
-            line.contains(flag) && line.contains(path),
+            line.contains(flag) && line.contains(path) && line.contains(reason),
             "{flag} {path}: {line}"
         );
     }
@@ -1487,6 +1524,7 @@ fn main() -> ExitCode {
         tracefs_is_not_needed_by_default,
         missing_tracefs_is_mounted_when_needed,
         tracefs_that_cannot_be_mounted_is_one_clear_error,
+        root_only_tracefs_is_named_for_a_user_with_bpf_capabilities,
         script_execs_show_the_callers_arguments,
         sigint_flushes_and_exits_zero,
         sigterm_flushes_and_exits_zero,

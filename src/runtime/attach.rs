@@ -111,16 +111,31 @@ impl<L> Attempts<L> {
         }
     }
 
-    /// Every failure as `hooks: reason`, joined for one error line.
+    /// Every failure as `hooks: reason`, joined for one error line; ways
+    /// that failed for the same reason are named together.
     pub fn reasons(&self) -> String {
-        let reasons = self.failures.iter().map(|failure| {
+        let mut groups: Vec<(Vec<String>, String)> = Vec::new();
+        for failure in &self.failures {
+            let reason = failure.error.to_string();
             let hooks = match failure.hooks.is_empty() {
-                true => failure.way.name().to_string(),
-                false => failure.hooks.join(", "),
+                true => vec![failure.way.name().to_string()],
+                false => failure.hooks.clone(),
             };
-            format!("{hooks}: {}", failure.error)
-        });
-        reasons.collect::<Vec<_>>().join("; ")
+            match groups.iter_mut().find(|(_, known)| *known == reason) {
+                Some((named, _)) => {
+                    for hook in hooks {
+                        if !named.contains(&hook) {
+                            named.push(hook);
+                        }
+                    }
+                }
+                None => groups.push((hooks, reason)),
+            }
+        }
+        let groups = groups
+            .iter()
+            .map(|(hooks, reason)| format!("{}: {reason}", hooks.join(", ")));
+        groups.collect::<Vec<_>>().join("; ")
     }
 }
 
@@ -157,10 +172,8 @@ mod tests {
                 "loaded"
             )
         );
-        assert_eq!(
-            attempts.reasons(),
-            "hook/fentry: refused; hook/kprobe: refused"
-        );
+        // The same reason is given once, for every hook it stopped.
+        assert_eq!(attempts.reasons(), "hook/fentry, hook/kprobe: refused");
     }
 
     #[test]

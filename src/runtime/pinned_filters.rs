@@ -87,6 +87,19 @@ impl PinnedFilters {
     }
 }
 
+/// What kind of BPF object an fd is, as /proc/self/fdinfo tells.
+fn pinned_object_kind(fd: std::os::fd::BorrowedFd<'_>) -> &'static str {
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()));
+    let info = info.unwrap_or_default();
+    let has = |field: &str| info.lines().any(|line| line.starts_with(field));
+    match () {
+        _ if has("map_type:") => "map",
+        _ if has("prog_type:") => "program",
+        _ if has("link_type:") => "link",
+        _ => "object of unknown kind",
+    }
+}
+
 /// Opens `path` and checks it is a pinned hash map with 8-byte (u64 id) keys.
 fn open_pinned(path: Option<&Path>, slot: &Slot) -> Result<Option<MapHandle>> {
     let Some(path) = path else {
@@ -108,6 +121,13 @@ fn open_pinned(path: Option<&Path>, slot: &Slot) -> Result<Option<MapHandle>> {
             err.to_string().replace('\n', ": ")
         ))
     })?;
+    // A pinned program or link opens just as well; its fdinfo says what it is.
+    let kind = pinned_object_kind(pinned.as_fd());
+    if kind != "map" {
+        return Err(Error::new(format!(
+            "{flag} {shown}: a pinned BPF {kind}, not a map; pin a hash map of {keys} there"
+        )));
+    }
     let is_hash = matches!(pinned.map_type(), MapType::Hash | MapType::LruHash);
     if !is_hash || pinned.key_size() != 8 {
         return Err(Error::new(format!(

@@ -75,18 +75,39 @@ fn check_btf_file(path: &Path) -> Result<()> {
         })
 }
 
-fn tracefs_is_mounted() -> bool {
-    [TRACEFS, DEBUGFS_TRACING]
-        .iter()
-        .any(|dir| Path::new(dir).join("events").is_dir())
+/// Whether tracefs can be read where libbpf looks: Ok; or the error of the
+/// first place that is there but refuses this user (tracefs is root-only,
+/// mode 0700, on many kernels); or NotFound.
+fn tracefs_readable() -> std::io::Result<()> {
+    let mut refused = None;
+    for dir in [TRACEFS, DEBUGFS_TRACING] {
+        match fs::metadata(Path::new(dir).join("events")) {
+            Ok(meta) if meta.is_dir() => return Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => {
+                refused.get_or_insert((dir, err));
+            }
+            _ => {}
+        }
+    }
+    match refused {
+        Some((dir, err)) => Err(std::io::Error::new(err.kind(), format!("{dir}: {err}"))),
+        None => Err(std::io::ErrorKind::NotFound.into()),
+    }
 }
 
 /// Classic tracepoints (and kprobes on kernels without the kprobe PMU) are
 /// found through tracefs: mount it where libbpf looks first when nobody has
 /// (containers, minimal systems). BTF tracepoints and fentry need none.
 pub fn ensure_tracefs() -> Result<()> {
-    if tracefs_is_mounted() {
-        return Ok(());
+    match tracefs_readable() {
+        Ok(()) => return Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(Error::new(format!(
+                "tracefs is mounted but this user may not read it ({err}): run as root, or \
+                 remount it for a group of this user (mount -o remount,gid=GID {TRACEFS})"
+            )))
+        }
+        Err(_) => {}
     }
     mount(
         Some("nodev"),

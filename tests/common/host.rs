@@ -333,6 +333,58 @@ impl Drop for PinnedMap {
     }
 }
 
+/// A BPF program (a socket filter that does nothing) pinned under
+/// /sys/fs/bpf: a pinned object that is not a map. Unpinned on drop.
+pub struct PinnedProgram(PathBuf);
+
+impl PinnedProgram {
+    pub fn create(label: &str) -> Self {
+        use libbpf_rs::libbpf_sys;
+        ensure_bpffs();
+        let path = Path::new(BPFFS).join(unique_marker(label));
+        let insns = super::kernel::return_zero();
+        // SAFETY: valid instructions and license; no options.
+        let fd = unsafe {
+            libbpf_sys::bpf_prog_load(
+                libbpf_sys::BPF_PROG_TYPE_SOCKET_FILTER,
+                c"test_prog".as_ptr(),
+                c"GPL".as_ptr(),
+                insns.as_ptr(),
+                insns.len() as _,
+                std::ptr::null_mut(),
+            )
+        };
+        assert!(
+            fd >= 0,
+            "load a program: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: fd is the program just loaded, owned here.
+        let prog = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("a path");
+        // SAFETY: pins the program by its fd at a NUL-terminated path.
+        let pinned = unsafe { libbpf_sys::bpf_obj_pin(prog.as_raw_fd(), c_path.as_ptr()) };
+        assert_eq!(
+            pinned,
+            0,
+            "pin at {}: {}",
+            path.display(),
+            std::io::Error::last_os_error()
+        );
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for PinnedProgram {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
 /// The types (`map_type` in fdinfo, `enum bpf_map_type`) of the BPF maps a
 /// process holds open.
 pub fn bpf_map_types(pid: u32) -> Vec<u32> {

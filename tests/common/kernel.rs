@@ -98,7 +98,7 @@ pub fn tracefs_mounted() -> bool {
 }
 
 /// `r0 = 0; exit`: the least program the verifier accepts.
-fn return_zero() -> [libbpf_sys::bpf_insn; 2] {
+pub fn return_zero() -> [libbpf_sys::bpf_insn; 2] {
     // BPF_ALU64 | BPF_MOV | BPF_K, then BPF_JMP | BPF_EXIT; registers 0.
     let mov = libbpf_sys::bpf_insn {
         code: 0xb7,
