@@ -66,8 +66,9 @@ pub trait Tool: Sized {
     /// The data path, created once tracing has begun; `started_ns` is the
     /// CLOCK_MONOTONIC time the tool started at.
     fn printer(&self, started_ns: u64) -> Printer<Self::Record>;
-    /// After the loop ended: what the tool reports last (a table, a count).
-    fn finish(&self, _object: &LoadedBpf, _output: &mut Output) -> Result<()> {
+    /// After the loop ended: what the tool reports last (a table, a count),
+    /// from its maps or by running an iterator program of its object.
+    fn finish(&self, _object: &mut LoadedBpf, _output: &mut Output) -> Result<()> {
         Ok(())
     }
 }
@@ -94,14 +95,14 @@ fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
     if shared.common.verbose {
         attempts.tell(T::NAME);
     }
-    let Some((_, _, object)) = attempts.attached else {
+    let Some((_, _, mut object)) = attempts.attached else {
         return Err(tool.no_way_error(&attempts.reasons()));
     };
     signals::install_stop_handler()?;
 
     let mut printer = tool.printer(started_ns);
     run_event_loop(channel, &object, &mut printer)?;
-    tool.finish(&object, &mut printer.output)
+    tool.finish(&mut object, &mut printer.output)
 }
 
 /// Opens the tool's object for `way`, configures, loads and attaches it;

@@ -61,11 +61,27 @@ pub struct Cli {
     /// Include LPORT (the local port) on output
     #[arg(short = 'L', long)]
     pub lport: bool,
+    /// Print each connect once its result is known, with RESULT (ok, refused,
+    /// timeout, closed, or the kernel's error name such as EHOSTUNREACH) and
+    /// LAT(ms), the time it took, at the end; connects still waiting on exit
+    /// are printed as pending. With -c, count per result
+    #[arg(long)]
+    pub outcome: bool,
+    /// Only connects whose result is not ok (implies --outcome)
+    #[arg(long)]
+    pub failed: bool,
     /// How to hook connects
     #[arg(long, value_enum, default_value_t = AttachChoice::Auto)]
     pub attach: AttachChoice,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+impl Cli {
+    /// Whether each connect is followed to its result (--outcome, --failed).
+    pub fn outcome(&self) -> bool {
+        self.outcome || self.failed
+    }
 }
 
 /// Destination ports, from one comma-separated -P value.
@@ -107,7 +123,15 @@ mod tests {
         let cli = parse(&[]).unwrap();
         assert!(!cli.timestamp && !cli.count && !cli.source_port && !cli.print_uid && !cli.lport);
         assert!(cli.pid.is_none() && cli.uid.is_none() && cli.ports.is_none());
+        assert!(!cli.outcome());
         assert_eq!(cli.attach, AttachChoice::Auto);
+    }
+
+    #[test]
+    fn failed_implies_outcome() {
+        assert!(parse(&["--outcome"]).unwrap().outcome());
+        let failed = parse(&["--failed"]).unwrap();
+        assert!(failed.outcome() && failed.failed);
     }
 
     #[test]
