@@ -156,21 +156,30 @@ fn ours(name: &str, path: &str) -> Tool {
     Tool {
         label: format!("ours: {name}"),
         path: PathBuf::from(path),
+        args: Vec::new(),
         role: Role::Ours,
     }
 }
 
-/// Ours, then the comparison tool when one is found.
-fn tools(name: &str, ours_path: &str, compare_variable: &str) -> Vec<Tool> {
+/// Ours (also with each set of `variants` flags, to measure what they
+/// cost), then the comparison tool when one is found.
+fn tools(name: &str, ours_path: &str, variants: &[&str], compare_variable: &str) -> Vec<Tool> {
     let ours = ours(name, ours_path);
     let comparison = match env::var_os(compare_variable) {
         Some(path) => Some(PathBuf::from(path)),
         None => find_other(name, &ours.path),
     };
-    let mut tools = vec![ours];
+    let variants = variants.iter().map(|flags| Tool {
+        label: format!("{} {flags}", ours.label),
+        args: flags.split_whitespace().map(String::from).collect(),
+        ..ours.clone()
+    });
+    let mut tools: Vec<Tool> = variants.collect();
+    tools.insert(0, ours);
     tools.extend(comparison.map(|path| Tool {
         label: path.display().to_string(),
         path,
+        args: Vec::new(),
         role: Role::Comparison,
     }));
     tools
@@ -217,6 +226,7 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
             tools(
                 "execsnoop",
                 env!("CARGO_BIN_EXE_execsnoop"),
+                &[],
                 "COMPARE_EXECSNOOP",
             ),
         ),
@@ -226,6 +236,7 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
             tools(
                 "tcpconnect",
                 env!("CARGO_BIN_EXE_tcpconnect"),
+                &["--outcome"],
                 "COMPARE_TCPCONNECT",
             ),
         ),

@@ -34,7 +34,10 @@ use common::rows::{Layout, Row, Trace};
 use common::trials::bpf_test;
 use common::{assert_one_error_line, run, Finished, Gated, Tool, TIMEOUT};
 use libbpf_rs::MapType;
-use net::{hold_connects_main, silent, Connecting, HeldConnects, SilentNetns, SynCatcher};
+use net::{
+    hold_connects_main, silent, Connecting, HeldConnects, SilentNetns, SynCatcher,
+    HELD_CONNECTS_TIMEOUT,
+};
 use nix::sys::signal::Signal;
 
 const TCPCONNECT: &str = env!("CARGO_BIN_EXE_tcpconnect");
@@ -1016,7 +1019,7 @@ const CLOSED_AFTER: Duration = Duration::from_millis(100);
 /// EHOSTUNREACH (an ICMP error), timeout; a connect refused before its SYN
 /// is not a row; one still waiting is printed as pending on exit.
 fn check_way_reports_results(way: AttachWay) {
-    let netns = SilentNetns::add();
+    let netns = SilentNetns::shared();
     let (listener_v4, port_v4) = listen(LOCALHOST_V4);
     let (listener_v6, port_v6) = listen(LOCALHOST_V6);
     let (mapped_listener, mapped_port) = listen(LOCALHOST_V4);
@@ -1140,7 +1143,7 @@ fn check_way_reports_results(way: AttachWay) {
 /// -c --outcome on a way the kernel offers: one row per endpoint and
 /// result, RESULT last; connects still waiting on exit count as pending.
 fn check_way_counts_per_result(way: AttachWay) {
-    let netns = SilentNetns::add();
+    let netns = SilentNetns::shared();
     let (listener, ok_port) = listen(LOCALHOST_V4);
     let refused_port = closed_port(LOCALHOST_V4);
     let (_reserved, [silent_port]) = reserved_ports();
@@ -1203,7 +1206,7 @@ fn check_way_counts_per_result(way: AttachWay) {
 /// `latency_ns`, established ones are left out; -c --json --outcome counts
 /// per result.
 fn check_way_reports_failures_as_json_on_the_perf_buffer(way: AttachWay) {
-    let netns = SilentNetns::add();
+    let netns = SilentNetns::shared();
     let (listener, ok_port) = listen(LOCALHOST_V4);
     let refused_port = closed_port(LOCALHOST_V4);
     let (_reserved, [pending_port]) = reserved_ports();
@@ -1331,7 +1334,9 @@ fn check_way_held_connects_hide_no_connect(way: AttachWay, outcome: bool) {
 
     // Stopped while the connects are held: what is still followed is
     // printed (pending) or counted, not lost.
-    let finished = trace.stop();
+    trace.tool.signal(Signal::SIGINT);
+    let finished = trace.tool.wait_for_exit(HELD_CONNECTS_TIMEOUT);
+    assert!(finished.status.success(), "SIGINT: {}", finished.status);
     drop(holding);
     let count_line = match outcome {
         true => " connects are shown with RESULT unknown, not followed to their result: ",

@@ -34,6 +34,7 @@ pub enum Role {
 pub struct Tool {
     pub label: String,
     pub path: PathBuf,
+    pub args: Vec<String>,
     pub role: Role,
 }
 
@@ -67,6 +68,7 @@ impl Tool {
         };
         let spawned_at = Instant::now();
         let child = Command::new(&self.path)
+            .args(&self.args)
             .stdin(Stdio::null())
             .stdout(create(&stdout_path)?)
             .stderr(create(&stderr_path)?)

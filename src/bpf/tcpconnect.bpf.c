@@ -215,13 +215,12 @@ static __always_inline void emit(void *ctx, struct connect_event *event)
 	submit_event(ctx, event, sizeof(*event));
 }
 
-/* The connect followed on socket sk, if any; *in_socket says where it is kept. */
-static __always_inline struct connect_event *followed_connect(struct sock *sk, bool *in_socket)
+/* The connect followed on socket sk, if any. */
+static __always_inline struct connect_event *followed_connect(struct sock *sk)
 {
 	struct connect_event *event = bpf_map_lookup_elem(&connect_by_socket, &sk);
 
-	*in_socket = !event && overflow_to_sockets;
-	if (!*in_socket)
+	if (event || !overflow_to_sockets)
 		return event;
 	return bpf_sk_storage_get(&connect_in_socket, sk, 0, 0);
 }
@@ -242,12 +241,10 @@ static __always_inline bool follow(struct sock *sk, struct connect_event *event)
 	return true;
 }
 
-static __always_inline void stop_following(struct sock *sk, bool in_socket)
+static __always_inline void stop_following(struct sock *sk)
 {
-	if (in_socket)
+	if (bpf_map_delete_elem(&connect_by_socket, &sk) && overflow_to_sockets)
 		bpf_sk_storage_delete(&connect_in_socket, sk);
-	else
-		bpf_map_delete_elem(&connect_by_socket, &sk);
 }
 
 /*
@@ -255,11 +252,15 @@ static __always_inline void stop_following(struct sock *sk, bool in_socket)
  * when nothing is left to learn, else followed until its source port
  * (tracepoint way) or its result (--outcome) is known. With no room to
  * follow it, it is sent now all the same, unconfirmed, and counted.
+ * port_bound: the caller knows the port is bound (tcp_v*_connect
+ * returned); a constant, so that without --outcome the verifier does not
+ * see those callers follow anything (they have no table then).
  */
-static __always_inline void connect_started(void *ctx, struct sock *sk, struct connect_event *event)
+static __always_inline void connect_started(void *ctx, struct sock *sk, struct connect_event *event,
+					    bool port_bound)
 {
 	/* Without --outcome, a connect whose port is known has nothing left to learn. */
-	if (!outcome_mode && event->sport) {
+	if (!outcome_mode && (port_bound || event->sport)) {
 		emit(ctx, event);
 		return;
 	}
@@ -294,7 +295,7 @@ static __always_inline bool settle(struct connect_event *event, struct sock *sk,
  * a simultaneous open, SYN_RECV) for newstate.
  */
 static __always_inline void connect_moved_on(void *ctx, struct sock *sk, struct connect_event *event,
-					     bool in_socket, int newstate)
+					     int newstate)
 {
 	/* Both ends sent a SYN at once: the result comes with the next move. */
 	if (outcome_mode && newstate == TCP_SYN_RECV)
@@ -305,7 +306,7 @@ static __always_inline void connect_moved_on(void *ctx, struct sock *sk, struct 
 	 * SYN_SENT (no free port), so connect() returned an error. */
 	if (event->sport && (!outcome_mode || settle(event, sk, newstate)))
 		emit(ctx, event);
-	stop_following(sk, in_socket);
+	stop_following(sk);
 }
 
 /*
@@ -316,20 +317,18 @@ static __always_inline void connect_moved_on(void *ctx, struct sock *sk, struct 
 static __always_inline void state_changed(void *ctx, struct sock *sk, int oldstate, int newstate)
 {
 	struct connect_event *event;
-	bool in_socket;
 
 	if (oldstate != TCP_SYN_SENT && !(outcome_mode && oldstate == TCP_SYN_RECV))
 		return;
-	event = followed_connect(sk, &in_socket);
+	event = followed_connect(sk);
 	if (event)
-		connect_moved_on(ctx, sk, event, in_socket, newstate);
+		connect_moved_on(ctx, sk, event, newstate);
 }
 
 /* A SYN was resent (about a second after the first): its port is known by now. */
 static __always_inline void syn_resent(void *ctx, struct sock *sk, u16 sport)
 {
-	bool in_socket;
-	struct connect_event *event = followed_connect(sk, &in_socket);
+	struct connect_event *event = followed_connect(sk);
 
 	if (!event)
 		return;
@@ -337,7 +336,7 @@ static __always_inline void syn_resent(void *ctx, struct sock *sk, u16 sport)
 	/* Held only for its port, it has surely started. */
 	if (!outcome_mode) {
 		emit(ctx, event);
-		stop_following(sk, in_socket);
+		stop_following(sk);
 	}
 }
 
@@ -378,7 +377,7 @@ static __always_inline int connect_returned(void *ctx, struct sock *sk, int ret,
 	if (!endpoint_passes_filters(event.family, event.dport))
 		return 0;
 	fill_task(&event);
-	connect_started(ctx, sk, &event);
+	connect_started(ctx, sk, &event, true);
 	return 0;
 }
 
@@ -447,7 +446,7 @@ static __always_inline void syn_sent(void *ctx, struct sock *sk, struct connect_
 	if (!endpoint_passes_filters(event->family, event->dport))
 		return;
 	fill_task(event);
-	connect_started(ctx, sk, event);
+	connect_started(ctx, sk, event, false);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")

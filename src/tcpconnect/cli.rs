@@ -62,9 +62,8 @@ pub struct Cli {
     #[arg(short = 'L', long)]
     pub lport: bool,
     /// Print each connect once its result is known, with RESULT (ok, refused,
-    /// timeout, closed, or the kernel's error name such as EHOSTUNREACH) and
-    /// LAT(ms), the time it took, at the end; connects still waiting on exit
-    /// are printed as pending. With -c, count per result
+    /// timeout, closed, an error such as EHOSTUNREACH, pending on exit) and
+    /// LAT(ms) last; with -c, count per result. -t counts from the start
     #[arg(long)]
     pub outcome: bool,
     /// Only connects whose result is not ok (implies --outcome)

@@ -6,6 +6,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use super::common::host::{setpriv_as, TestNetns};
@@ -14,7 +15,7 @@ use super::common::TIMEOUT;
 /// Connects to this network from `SilentNetns` get no answer.
 pub const SILENT_NET: [u8; 2] = [10, 99];
 
-/// A network namespace of the test's own where connects to SILENT_NET
+/// A network namespace of the tests' own where connects to SILENT_NET
 /// (10.99.0.0/16) get no answer: its loopback carries that route from an
 /// address of its own, so each SYN comes back in and reaches TCP, which
 /// answers no reset for an address that is not one of the host's. The
@@ -23,7 +24,20 @@ pub const SILENT_NET: [u8; 2] = [10, 99];
 pub struct SilentNetns(pub TestNetns);
 
 impl SilentNetns {
-    pub fn add() -> Self {
+    /// The namespace, shared by the tests that run at the same time (each
+    /// connects to ports of its own): namespaces are slow to make and to
+    /// delete under emulation, as the kernel test VMs run.
+    pub fn shared() -> Arc<Self> {
+        static SHARED: Mutex<Weak<SilentNetns>> = Mutex::new(Weak::new());
+        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        shared.upgrade().unwrap_or_else(|| {
+            let netns = Arc::new(Self::add());
+            *shared = Arc::downgrade(&netns);
+            netns
+        })
+    }
+
+    fn add() -> Self {
         let netns = TestNetns::add();
         let [a, b] = SILENT_NET;
         netns.sh(&format!(
@@ -380,12 +394,17 @@ impl HeldConnects {
     }
 }
 
+/// How long the tests may take for work in proportion to the connects
+/// held: closing them, or a tool printing what it followed of them on exit
+/// (many seconds under emulation, as the kernel test VMs run).
+pub const HELD_CONNECTS_TIMEOUT: Duration = Duration::from_secs(90);
+
 impl Drop for HeldConnects {
     /// Closing their stdin ends the holders, and their connects.
     fn drop(&mut self) {
         let holders: Vec<Child> = self.holders.drain(..).map(|(holder, _)| holder).collect();
+        let deadline = Instant::now() + HELD_CONNECTS_TIMEOUT;
         for mut holder in holders {
-            let deadline = Instant::now() + TIMEOUT;
             while matches!(holder.try_wait(), Ok(None)) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
             }
