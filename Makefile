@@ -10,20 +10,35 @@
 #                     pages and bash/zsh/fish completions under $(PREFIX)/share
 #   make docs         generate those man pages and completions into target/share
 #   make static       binaries needing nothing but the C library, in target/static/release
+#   make deb          a .deb of the static build, in target/deb (lintian-clean)
 #   make clean        cargo clean
 #
 # Variables: PREFIX (/usr/local), SBINDIR ($(PREFIX)/sbin), SHAREDIR
-# ($(PREFIX)/share), DESTDIR, ARGS,
-# CARGO (path to cargo; found in PATH or ~/.cargo/bin when not given).
+# ($(PREFIX)/share), MANDIR ($(SHAREDIR)/man), BASHCOMPDIR, ZSHCOMPDIR,
+# FISHCOMPDIR (each shell's completion directory under $(SHAREDIR)), DESTDIR,
+# ARGS, CARGO (path to cargo; found in PATH or ~/.cargo/bin when not given).
+# TOOL_PREFIX and TOOL_SUFFIX name the installed tools
+# $(TOOL_PREFIX)execsnoop$(TOOL_SUFFIX) (e.g. TOOL_PREFIX=bpf- or
+# TOOL_SUFFIX=-libbpf, to sit beside the distribution's libbpf-tools); man
+# pages and completions follow (make docs, install and deb).
+# make deb: DEB_DIR (target/deb), DEB_MAINTAINER ("Name <mail>"; default: the
+# last commit's author), DEB_PACKAGE (libbpf-tools-rs), and with NO_BUILD=1,
+# DEB_BIN_DIR and DEB_DOCS_DIR (what to package instead of building it).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: build deps run test lint bench docs static install clean
+.PHONY: build deps run test lint bench docs static install deb clean
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 SHAREDIR ?= $(PREFIX)/share
+MANDIR ?= $(SHAREDIR)/man
+BASHCOMPDIR ?= $(SHAREDIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(SHAREDIR)/zsh/site-functions
+FISHCOMPDIR ?= $(SHAREDIR)/fish/vendor_completions.d
+TOOL_PREFIX ?=
+TOOL_SUFFIX ?=
 ARGS ?=
 INSTALL ?= install
 # Every tool has its main in src/bin/TOOL.rs.
@@ -62,10 +77,14 @@ build:
 # util-linux gives setpriv and unshare, iproute2 `ip netns`, both used by the
 # tests; llvm gives llvm-strip and llvm-objdump (optional, for inspecting BPF
 # objects); gcc is the C compiler libbpf-sys builds its vendored libbpf with;
-# groff, zsh and fish check the man pages and completions in the tests.
+# groff, zsh and fish check the man pages and completions in the tests;
+# dpkg-dev (dpkg-shlibdeps), binutils (strip, readelf) and lintian build and
+# check the .deb (make deb, and the tests); cc also builds the tests' glibc
+# argp reference program.
 DEPS := clang:clang llvm:llvm-strip libelf-dev zlib1g-dev pkg-config:pkg-config \
         make:make gcc:cc util-linux:setpriv,unshare iproute2:ip \
-        groff-base:groff zsh:zsh fish:fish
+        groff-base:groff zsh:zsh fish:fish \
+        dpkg-dev:dpkg-shlibdeps binutils:strip,readelf lintian:lintian
 
 define deps_script
 set -euo pipefail
@@ -166,38 +185,71 @@ lint:
 # ours); libelf.a and libz.a come with libelf-dev and zlib1g-dev. What is left
 # is glibc (and libgcc_s, which Rust's std links for unwinding and every glibc
 # system has). A target directory of its own, since the flags differ.
+STATIC_TARGET_DIR := $(TARGET_DIR)/static
+STATIC_CARGO = RUSTFLAGS="-L native=$$(pkg-config --variable=libdir libelf)" \
+	$(CARGO) $(1) --release --features static --target-dir $(STATIC_TARGET_DIR)
 static: deps
-	RUSTFLAGS="-L native=$$(pkg-config --variable=libdir libelf)" \
-		$(CARGO) build --release --features static --target-dir $(TARGET_DIR)/static
-	@for tool in $(TOOLS); do echo "$(TARGET_DIR)/static/release/$$tool:"; ldd $(TARGET_DIR)/static/release/$$tool; done
+	$(call STATIC_CARGO,build)
+	@for tool in $(TOOLS); do echo "$(STATIC_TARGET_DIR)/release/$$tool:"; ldd $(STATIC_TARGET_DIR)/release/$$tool; done
 
-# Generated from the flags' own clap definitions (src/manual.rs).
+# Generated from the flags' own clap definitions (src/manual.rs), for the
+# installed names.
+GEN_DOCS_ARGS = --prefix '$(TOOL_PREFIX)' --suffix '$(TOOL_SUFFIX)'
 docs:
-	$(CARGO) run --release --example gen-docs -- $(DOCS_DIR)
+	$(CARGO) run --release --example gen-docs -- $(GEN_DOCS_ARGS) $(DOCS_DIR)
 
 # Builds first when cargo is at hand; under a plain `sudo make install` it may
 # not be (rustup lives in the user's home), and what `make` and `make docs`
 # built is installed as it is. NO_BUILD=1 installs what is there without
 # building (RELEASE_DIR and DOCS_DIR say where it is; the tests use this).
+# Each tool is installed as $(TOOL_PREFIX)tool$(TOOL_SUFFIX), with the man
+# page and completions `make docs` generated for that name.
 install: $(if $(NO_BUILD),,$(if $(HAVE_CARGO),build docs))
 	@set -e; for tool in $(TOOLS); do \
-		src=$(RELEASE_DIR)/$$tool; dst=$(DESTDIR)$(SBINDIR)/$$tool; \
+		name='$(TOOL_PREFIX)'$$tool'$(TOOL_SUFFIX)'; \
+		src=$(RELEASE_DIR)/$$tool; \
 		if [[ ! -x $$src ]]; then \
 			echo "make install: $$src is not built; run 'make' first" >&2; \
 			exit 1; \
 		fi; \
-		echo "$(INSTALL) -D -m 0755 $$src $$dst"; \
-		$(INSTALL) -D -m 0755 "$$src" "$$dst"; \
+		files=("$$src" "$(DESTDIR)$(SBINDIR)/$$name" 0755 \
+		       "$(DOCS_DIR)/man/man8/$$name.8" "$(DESTDIR)$(MANDIR)/man8/$$name.8" 0644 \
+		       "$(DOCS_DIR)/bash-completion/completions/$$name" "$(DESTDIR)$(BASHCOMPDIR)/$$name" 0644 \
+		       "$(DOCS_DIR)/zsh/site-functions/_$$name" "$(DESTDIR)$(ZSHCOMPDIR)/_$$name" 0644 \
+		       "$(DOCS_DIR)/fish/vendor_completions.d/$$name.fish" "$(DESTDIR)$(FISHCOMPDIR)/$$name.fish" 0644); \
+		for ((i = 0; i < $${#files[@]}; i += 3)); do \
+			if [[ ! -f $${files[i]} ]]; then \
+				echo "make install: $${files[i]} is not generated; run 'make docs' (with the same TOOL_PREFIX and TOOL_SUFFIX) first" >&2; \
+				exit 1; \
+			fi; \
+			echo "$(INSTALL) -D -m $${files[i+2]} $${files[i]} $${files[i+1]}"; \
+			$(INSTALL) -D -m "$${files[i+2]}" "$${files[i]}" "$${files[i+1]}"; \
+		done; \
 	done
-	@set -e; if [[ ! -d $(DOCS_DIR) ]]; then \
-		echo "make install: $(DOCS_DIR) is not generated; run 'make docs' first" >&2; \
-		exit 1; \
-	fi; \
-	cd $(DOCS_DIR) && find . -type f | sort | while read -r file; do \
-		dst=$(DESTDIR)$(SHAREDIR)/$${file#./}; \
-		echo "$(INSTALL) -D -m 0644 $(DOCS_DIR)/$${file#./} $$dst"; \
-		$(INSTALL) -D -m 0644 "$$file" "$$dst"; \
-	done
+
+# A .deb of the static build (as ripgrep ships one): binaries, man pages,
+# completions, Depends from dpkg-shlibdeps, Conflicts/Replaces with Debian's
+# libbpf-tools only when a file name collides (no TOOL_PREFIX/TOOL_SUFFIX).
+# NO_BUILD=1 packages DEB_BIN_DIR and DEB_DOCS_DIR as they are (the tests
+# package their own build this way, without a second, static, build).
+DEB_DIR ?= $(TARGET_DIR)/deb
+DEB_BIN_DIR ?= $(STATIC_TARGET_DIR)/release
+DEB_DOCS_DIR ?= $(DEB_DIR)/share
+DEB_PACKAGE ?= libbpf-tools-rs
+DEB_MAINTAINER ?= $(shell git log -1 --format='%an <%ae>' 2>/dev/null)
+DEB_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+deb: $(if $(NO_BUILD),,static)
+ifeq ($(NO_BUILD),)
+	$(call STATIC_CARGO,run) --example gen-docs -- $(GEN_DOCS_ARGS) $(DEB_DOCS_DIR)
+endif
+	rm -rf $(DEB_DIR)/build
+	$(MAKE) --no-print-directory install NO_BUILD=1 PREFIX=/usr \
+		DESTDIR=$(DEB_DIR)/build/debian/$(DEB_PACKAGE) \
+		ZSHCOMPDIR=/usr/share/zsh/vendor-completions \
+		RELEASE_DIR=$(DEB_BIN_DIR) DOCS_DIR=$(DEB_DOCS_DIR) \
+		TOOL_PREFIX='$(TOOL_PREFIX)' TOOL_SUFFIX='$(TOOL_SUFFIX)'
+	packaging/deb/build-deb $(DEB_DIR)/build $(DEB_PACKAGE) '$(DEB_VERSION)' \
+		'$(DEB_MAINTAINER)' $(DEB_DIR)
 
 clean:
 	$(CARGO) clean

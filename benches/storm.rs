@@ -153,29 +153,31 @@ fn main() -> ExitCode {
 }
 
 fn ours(name: &str, path: &str) -> Tool {
+    ours_with(name, path, &[])
+}
+
+/// Ours with `flags`, labelled with them.
+fn ours_with(name: &str, path: &str, flags: &[&str]) -> Tool {
+    let command = std::iter::once(name).chain(flags.iter().copied());
     Tool {
-        label: format!("ours: {name}"),
+        label: format!("ours: {}", command.collect::<Vec<_>>().join(" ")),
         path: PathBuf::from(path),
-        args: Vec::new(),
+        args: flags.iter().map(|flag| flag.to_string()).collect(),
         role: Role::Ours,
     }
 }
 
-/// Ours (also with each set of `variants` flags, to measure what they
-/// cost), then the comparison tool when one is found.
-fn tools(name: &str, ours_path: &str, variants: &[&str], compare_variable: &str) -> Vec<Tool> {
+/// The context columns' flags: their cost is measured beside the default's.
+const EXECSNOOP_CONTEXT_FLAGS: [&str; 3] = ["--container", "--ancestors", "--cwd"];
+
+/// Ours, then the comparison tool when one is found.
+fn tools(name: &str, ours_path: &str, compare_variable: &str) -> Vec<Tool> {
     let ours = ours(name, ours_path);
     let comparison = match env::var_os(compare_variable) {
         Some(path) => Some(PathBuf::from(path)),
         None => find_other(name, &ours.path),
     };
-    let variants = variants.iter().map(|flags| Tool {
-        label: format!("{} {flags}", ours.label),
-        args: flags.split_whitespace().map(String::from).collect(),
-        ..ours.clone()
-    });
-    let mut tools: Vec<Tool> = variants.collect();
-    tools.insert(0, ours);
+    let mut tools = vec![ours];
     tools.extend(comparison.map(|path| Tool {
         label: path.display().to_string(),
         path,
@@ -219,27 +221,18 @@ fn find_other(name: &str, ours: &Path) -> Option<PathBuf> {
 
 fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
     let started = Instant::now();
+    let execsnoop = env!("CARGO_BIN_EXE_execsnoop");
+    let mut exec_tools = tools("execsnoop", execsnoop, "COMPARE_EXECSNOOP");
+    exec_tools.insert(
+        1,
+        ours_with("execsnoop", execsnoop, &EXECSNOOP_CONTEXT_FLAGS),
+    );
+    let tcpconnect = env!("CARGO_BIN_EXE_tcpconnect");
+    let mut connect_tools = tools("tcpconnect", tcpconnect, "COMPARE_TCPCONNECT");
+    connect_tools.insert(1, ours_with("tcpconnect", tcpconnect, &["--outcome"]));
     let plan = [
-        (
-            Workload::Exec,
-            options.execs,
-            tools(
-                "execsnoop",
-                env!("CARGO_BIN_EXE_execsnoop"),
-                &[],
-                "COMPARE_EXECSNOOP",
-            ),
-        ),
-        (
-            Workload::Connect,
-            options.connects,
-            tools(
-                "tcpconnect",
-                env!("CARGO_BIN_EXE_tcpconnect"),
-                &["--outcome"],
-                "COMPARE_TCPCONNECT",
-            ),
-        ),
+        (Workload::Exec, options.execs, exec_tools),
+        (Workload::Connect, options.connects, connect_tools),
     ];
     let load_at_start = load_average();
     println!(

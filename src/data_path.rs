@@ -29,6 +29,9 @@ pub trait Formatter<D: Decode> {
     fn write_event(&mut self, out: &mut Vec<u8>, event: &D::Event<'_>);
     /// Called once per batch: follows wall-clock steps (NTP, suspend).
     fn resync_clock(&mut self) {}
+    /// `count` events were lost (on `cpu`): a record in the stream itself
+    /// for formats that carry one (JSON); text says so on stderr only.
+    fn write_loss(&mut self, _out: &mut Vec<u8>, _count: u64, _cpu: Option<usize>) {}
 }
 
 /// Decodes, filters and formats each record into the output.
@@ -78,5 +81,14 @@ impl<D: Decode> EventHandler for Printer<D> {
     fn end_of_batch(&mut self) -> Result<Flow> {
         self.formatter.resync_clock();
         Ok(self.output.flush()?)
+    }
+
+    /// Upstream's lines on stderr, and the formatter's record in the stream.
+    fn events_lost(&mut self, count: u64, cpu: Option<usize>) {
+        match cpu {
+            Some(cpu) => eprintln!("Lost {count} events on CPU #{cpu}!"),
+            None => eprintln!("Lost {count} events!"),
+        }
+        self.formatter.write_loss(self.output.buffer(), count, cpu);
     }
 }

@@ -25,9 +25,11 @@ macro_rules! bpf_skeleton {
     };
 }
 
+pub mod argp;
 #[path = "bpf/constants.rs"]
 pub mod bpf_constants;
 pub mod cli;
+pub mod container;
 pub mod data_path;
 pub mod error;
 pub mod manual;
@@ -37,4 +39,4 @@ pub mod runtime;
 pub mod execsnoop;
 pub mod tcpconnect;
 
-pub use runtime::pipeline::run;
+pub use runtime::pipeline::main;

@@ -76,17 +76,82 @@ pub fn tools() -> [ToolManual; 2] {
     ]
 }
 
+/// The names the tools are installed under: `prefix` + tool + `suffix`
+/// (`bpf-execsnoop`, `execsnoop-libbpf`), so they can sit beside the
+/// distribution's libbpf-tools. Man pages and completions follow them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Naming {
+    pub prefix: String,
+    pub suffix: String,
+}
+
+impl Naming {
+    pub fn installed(&self, tool: &str) -> String {
+        format!("{}{tool}{}", self.prefix, self.suffix)
+    }
+
+    /// The tool's command under its installed name, for its NAME, SYNOPSIS
+    /// and completions. The name itself stays: it is the program's (the
+    /// page's source line and --version say `execsnoop 0.1.0`).
+    fn command(&self, command: &Command) -> Command {
+        let installed = self.installed(command.get_name());
+        command
+            .clone()
+            .bin_name(&installed)
+            .display_name(&installed)
+    }
+
+    /// `execsnoop(8)` as `bpf-execsnoop(8)`, for each of our tools.
+    fn cross_references(&self, text: &str) -> String {
+        tools().iter().fold(text.to_string(), |text, manual| {
+            let tool = manual.command.get_name();
+            text.replace(
+                &format!("{tool}(8)"),
+                &format!("{}(8)", self.installed(tool)),
+            )
+        })
+    }
+}
+
+/// How both tools read their command line (src/argp.rs): what upstream's
+/// glibc argp does, for the man page's COMMAND LINE section.
+const COMMAND_LINE: &[&str] = &[
+    "Options are parsed as glibc's argp parses upstream's. A long option may be \
+     shortened to any prefix that names one option: --verb is --verbose, \
+     --ui=0 is --uid=0. A prefix that names one of upstream's options means that \
+     option even where an option only this tool has shares it (--print is \
+     --print-uid); an exact name always wins. Any other prefix of several options \
+     is an error that lists them. Nothing after -- is taken for an option.",
+    "Short options may be grouped (-vU, -u1000). An option may be given more than \
+     once; the last value counts. An option's value is the next word even when it \
+     starts with a dash, so -u -1 is refused as a UID, not taken for a flag.",
+    "--usage prints a short synopsis of every option, as argp's does. Usage lines, \
+     examples in --help and error messages name the tool as it was run. A wrong \
+     command line is one line on standard error and exit status 64 (EX_USAGE).",
+];
+
 /// The man page, section 8, in the layout of BCC's: name, synopsis,
-/// description, options, examples, overhead, caveats, see also, version.
+/// description, options, command line, examples, overhead, caveats, see
+/// also, version.
 pub fn write_man_page(manual: &ToolManual, out: &mut dyn Write) -> io::Result<()> {
-    let man = Man::new(manual.command.clone())
+    write_man_page_named(manual, &Naming::default(), out)
+}
+
+/// The man page of the tool installed under `naming`'s name: its NAME,
+/// SYNOPSIS, EXAMPLES and SEE ALSO use the installed names.
+pub fn write_man_page_named(
+    manual: &ToolManual,
+    naming: &Naming,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let man = Man::new(naming.command(&manual.command))
         .section("8")
         .manual("System Manager's Manual");
     man.render_title(out)?;
     man.render_name_section(out)?;
     man.render_synopsis_section(out)?;
 
-    let tool = manual.command.get_name().to_string();
+    let installed = naming.installed(manual.command.get_name());
     let manual = manual.manual;
     let mut page = Roff::new();
     page.control("SH", ["DESCRIPTION"]);
@@ -96,18 +161,20 @@ pub fn write_man_page(manual: &ToolManual, out: &mut dyn Write) -> io::Result<()
     man.render_options_section(out)?;
 
     let mut page = Roff::new();
+    page.control("SH", ["COMMAND LINE"]);
+    paragraphs(&mut page, COMMAND_LINE);
     page.control("SH", ["EXAMPLES"]);
     for example in manual.examples {
         page.control("TP", []);
         page.text([bold(example.purpose)]);
-        page.text([roman("#"), roman(" "), roman(example.command(&tool))]);
+        page.text([roman("#"), roman(" "), roman(example.command(&installed))]);
     }
     page.control("SH", ["OVERHEAD"]);
     paragraphs(&mut page, manual.overhead);
     page.control("SH", ["CAVEATS"]);
     paragraphs(&mut page, manual.caveats);
     page.control("SH", ["SEE ALSO"]);
-    page.text([roman(manual.see_also)]);
+    page.text([roman(naming.cross_references(manual.see_also))]);
     page.to_writer(out)?;
 
     man.render_version_section(out)
@@ -135,6 +202,13 @@ fn completion_path(shell: Shell, tool: &str) -> PathBuf {
 /// Writes man8/TOOL.8 and each shell's completions below `share_dir`
 /// (laid out like PREFIX/share) and returns the files written.
 pub fn generate(share_dir: &Path) -> io::Result<Vec<PathBuf>> {
+    generate_named(share_dir, &Naming::default())
+}
+
+/// As `generate`, for the tools installed under `naming`'s names: file
+/// names, the pages' NAME, SYNOPSIS and examples, and the command each
+/// completion completes are the installed names.
+pub fn generate_named(share_dir: &Path, naming: &Naming) -> io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let mut write = |path: PathBuf, contents: Vec<u8>| -> io::Result<()> {
         if let Some(dir) = path.parent() {
@@ -145,14 +219,15 @@ pub fn generate(share_dir: &Path) -> io::Result<Vec<PathBuf>> {
         Ok(())
     };
     for manual in tools() {
-        let tool = manual.command.get_name().to_string();
+        let installed = naming.installed(manual.command.get_name());
         let mut page = Vec::new();
-        write_man_page(&manual, &mut page)?;
-        write(share_dir.join(format!("man/man8/{tool}.8")), page)?;
+        write_man_page_named(&manual, naming, &mut page)?;
+        write(share_dir.join(format!("man/man8/{installed}.8")), page)?;
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut manual.command.clone(), &tool, &mut script);
-            write(share_dir.join(completion_path(shell, &tool)), script)?;
+            let mut command = naming.command(&manual.command);
+            clap_complete::generate(shell, &mut command, &installed, &mut script);
+            write(share_dir.join(completion_path(shell, &installed)), script)?;
         }
     }
     Ok(written)
@@ -194,13 +269,35 @@ mod tests {
             "SYNOPSIS",
             "DESCRIPTION",
             "OPTIONS",
+            "COMMAND LINE",
             "EXAMPLES",
             "OVERHEAD",
             "CAVEATS",
         ] {
-            assert!(page.contains(&format!(".SH {section}")), "no {section}");
+            assert!(
+                page.contains(&format!(".SH {section}\n"))
+                    || page.contains(&format!(".SH \"{section}\"\n")),
+                "no {section}"
+            );
         }
         assert!(page.contains(".TH execsnoop 8"));
         assert!(page.contains("execsnoop \\-x"));
+    }
+
+    #[test]
+    fn a_prefixed_install_names_the_prefixed_command() {
+        let naming = Naming {
+            prefix: "bpf-".into(),
+            suffix: "-x".into(),
+        };
+        let mut out = Vec::new();
+        write_man_page_named(&tools()[0], &naming, &mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        assert!(page.contains(".TH bpf-execsnoop-x 8 "), "{page}");
+        assert!(page.contains("bpf\\-execsnoop\\-x \\- Trace exec() syscalls"));
+        assert!(page.contains("\\fBbpf\\-execsnoop\\-x\\fR"));
+        assert!(page.contains("# bpf\\-execsnoop\\-x \\-x"));
+        assert!(page.contains("bpf\\-tcpconnect\\-x(8)"));
+        assert!(!page.contains("# execsnoop"));
     }
 }

@@ -8,7 +8,7 @@ mod common;
 use std::ffi::{c_char, c_int, c_void, CString, OsStr};
 use std::fmt::Display;
 use std::fs::{self, File};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::host::{
-    bpf_map_types, current_thread_comm, in_private_mount_namespace, kernel_btf_copy,
+    bpf_map_types, cgroup2_mount, current_thread_comm, in_private_mount_namespace, kernel_btf_copy,
     lost_events_reported, path_arg, setpriv_as, test_pid, tracefs_mounted_in, PinnedMap, TempDir,
     TestCgroup, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF, HIDE_KERNEL_BTF,
     UNMOUNT_TRACEFS,
@@ -400,7 +400,12 @@ fn ppid_filter_shows_only_children_of_that_process() {
 
 /// Runs `sh -c 'ENTER && exec /bin/true MARKER'` in `cgroup`; returns its pid.
 fn exec_true_in(cgroup: &TestCgroup, marker: &str) -> u32 {
-    let script = format!("{} && exec /bin/true {marker}", cgroup.enter_command());
+    exec_true_after(&cgroup.enter_command(), marker)
+}
+
+/// Runs `sh -c 'SETUP && exec /bin/true MARKER'`; returns its pid.
+fn exec_true_after(setup: &str, marker: &str) -> u32 {
+    let script = format!("{setup} && exec /bin/true {marker}");
     let (pid, status) = run(Command::new("sh").args(["-c", &script]));
     assert!(status.success(), "{script}: {status}");
     pid
@@ -450,7 +455,11 @@ fn execveat_with_an_empty_path_is_shown_once() {
     let (pid, code) = fork_and_wait(|| {
         // SAFETY: dup2 and a raw syscall, on data built before fork.
         unsafe {
-            libc::dup2(writer_fd, 9);
+            // dup2 onto itself would leave the fd close-on-exec.
+            match writer_fd {
+                9 => libc::fcntl(9, libc::F_SETFD, 0),
+                _ => libc::dup2(writer_fd, 9),
+            };
             libc::syscall(
                 libc::SYS_execveat,
                 fd,
@@ -536,10 +545,79 @@ fn exec_from_a_thread_that_is_not_the_leader_is_shown_once() {
     assert_eq!(rows_mentioning(&mut tool, &marker), [expected]);
 }
 
+/// A file mapped into this process and never touched: no page of it is
+/// present here, nor in a child forked from here (fork copies no page table
+/// entries of an untouched file mapping), so a tracepoint program reading
+/// it in the child faults. Unmapped on drop.
+struct UntouchedMapping {
+    base: *mut c_void,
+    len: usize,
+    _dir: TempDir,
+}
+
+impl UntouchedMapping {
+    /// Maps a file holding `strings`, each NUL-terminated, at `offsets`.
+    fn new(strings: &[&str], offsets: &[usize]) -> Self {
+        let len = offsets
+            .iter()
+            .zip(strings)
+            .map(|(o, s)| o + s.len() + 1)
+            .max()
+            .unwrap_or(1);
+        let mut contents = vec![0u8; len];
+        for (string, &offset) in strings.iter().zip(offsets) {
+            contents[offset..offset + string.len()].copy_from_slice(string.as_bytes());
+        }
+        let dir = TempDir::new("untouched");
+        let file_path = dir.path().join("strings");
+        fs::write(&file_path, &contents).expect("write the mapped file");
+        let file = File::open(&file_path).expect("open the mapped file");
+        // SAFETY: a new private read-only mapping; nothing in this process reads it.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        assert_ne!(
+            base,
+            libc::MAP_FAILED,
+            "mmap: {}",
+            std::io::Error::last_os_error()
+        );
+        Self {
+            base,
+            len,
+            _dir: dir,
+        }
+    }
+
+    /// A pointer to the string at `offset`, for an argv (not dereferenced here).
+    fn at(&self, offset: usize) -> *const c_char {
+        // SAFETY: pointer arithmetic within the mapping; nothing is dereferenced.
+        unsafe { self.base.cast_const().cast::<c_char>().add(offset) }
+    }
+}
+
+impl Drop for UntouchedMapping {
+    fn drop(&mut self) {
+        // SAFETY: unmaps the mapping made in new(), which nothing uses any more.
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+}
+
 fn arguments_are_complete_when_argv_pages_are_not_resident() {
     let mut tool = start(&[]);
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    let page = page_size();
     let marker = unique_marker("lazy-argv");
     // One short argument at the start of each of four pages, then one of
     // 3000 bytes across the boundary of the next two.
@@ -551,55 +629,73 @@ fn arguments_are_complete_when_argv_pages_are_not_resident() {
         .map(char::from);
     args.push(long_prefix + &filler.collect::<String>());
     let offsets = [0, page, 2 * page, 3 * page, 4 * page + page / 2];
-    let mut contents = vec![0u8; 6 * page];
-    for (arg, &offset) in args.iter().zip(&offsets) {
-        contents[offset..offset + arg.len()].copy_from_slice(arg.as_bytes());
-    }
-    let dir = TempDir::new("lazy-argv");
-    let file_path = dir.path().join("args");
-    fs::write(&file_path, &contents).expect("write the argument file");
-    let file = File::open(&file_path).expect("open the argument file");
-
-    // Mapped but never touched: no page of it is present in this process, nor
-    // in the child (fork copies no page table entries of an untouched file
-    // mapping), so reading argv at syscall entry would fault.
-    // SAFETY: a new private read-only mapping; nothing in this process reads it.
-    let base = unsafe {
-        libc::mmap(
-            ptr::null_mut(),
-            contents.len(),
-            libc::PROT_READ,
-            libc::MAP_PRIVATE,
-            file.as_raw_fd(),
-            0,
-        )
-    };
-    assert_ne!(
-        base,
-        libc::MAP_FAILED,
-        "mmap: {}",
-        std::io::Error::last_os_error()
-    );
+    let strings: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mapping = UntouchedMapping::new(&strings, &offsets);
     let program = c"/bin/true";
     let mut argv = vec![program.as_ptr()];
-    // SAFETY: pointer arithmetic within the mapping; nothing is dereferenced.
-    argv.extend(
-        offsets
-            .iter()
-            .map(|&offset| unsafe { base.cast_const().cast::<c_char>().add(offset) }),
-    );
+    argv.extend(offsets.iter().map(|&offset| mapping.at(offset)));
     argv.push(ptr::null());
     let envp: [*const c_char; 1] = [ptr::null()];
     let (pid, code) = fork_and_wait(|| {
         // SAFETY: execve is async-signal-safe; argv points into the inherited mapping.
         unsafe { libc::execve(program.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
     });
-    // SAFETY: unmaps the mapping made above, which nothing uses any more.
-    unsafe { libc::munmap(base, contents.len()) };
+    drop(mapping);
     assert_eq!(code, 0, "the exec failed");
 
     let line = tool.expect_line(mentions(&args[0]), TIMEOUT);
     assert_eq!(line, true_row(pid, &args.join(" ")));
+}
+
+/// A failed exec's arguments are read from the caller's memory at syscall
+/// exit; a tracepoint program cannot fault in what is not resident there.
+/// Whatever the kernel did read before failing is shown; the rest is
+/// marked `(unreadable)` (JSON: null), never silently left out.
+fn failed_exec_marks_arguments_it_cannot_read() {
+    let mut text = start(&["-x"]);
+    let mut json = Tool::spawn(execsnoop_command(&["-x", "--json"]));
+    json.wait_for_ready_line(TIMEOUT);
+    let marker = unique_marker("unreadable");
+    let page = page_size();
+    let strings = ["prog", "first-arg", "second-arg"];
+    let mapping = UntouchedMapping::new(&strings, &[0, page, 2 * page]);
+    // The file name in ordinary memory: the kernel reads it itself.
+    let path = CString::new(format!("/nonexistent-{marker}/prog")).unwrap();
+    let argv = [
+        mapping.at(0),
+        mapping.at(page),
+        mapping.at(2 * page),
+        ptr::null(),
+    ];
+    let envp: [*const c_char; 1] = [ptr::null()];
+    let comm = current_thread_comm();
+    let (pid, code) = fork_and_wait(|| {
+        // SAFETY: execve is async-signal-safe; argv points into the inherited mapping.
+        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    });
+    drop(mapping);
+    assert_eq!(code, 127, "the exec of a missing file succeeded");
+
+    let path = path.to_str().unwrap();
+    let line = text.expect_line(mentions(&marker), TIMEOUT);
+    let args = line
+        .strip_prefix(&row(&comm, pid, test_pid(), -2, &format!("{path} ")))
+        .unwrap_or_else(|| panic!("not the failed exec's row: {line}"));
+    let shown: Vec<&str> = args.split_terminator(' ').collect();
+    assert_eq!(shown.len(), 2, "every argument shown or marked: {line}");
+    for (shown, real) in shown.iter().zip(&strings[1..]) {
+        assert!(shown == real || *shown == "(unreadable)", "{line}");
+    }
+
+    let line = json.expect_line(mentions(&marker), TIMEOUT);
+    let event: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    let args = event["args"].as_array().expect("args");
+    assert_eq!(args.len(), 3, "{line}");
+    assert_eq!(args[0], path);
+    for (arg, real) in args[1..].iter().zip(&strings[1..]) {
+        assert!(arg == real || arg.is_null(), "{line}");
+    }
+    assert_eq!(event["args_truncated"], false, "{line}");
 }
 
 fn control_characters_and_invalid_utf8_stay_on_one_line() {
@@ -1084,6 +1180,288 @@ fn hidden_kernel_btf_is_replaced_by_the_btf_file() {
     tool.expect_line(|line| line == true_row(pid, &marker), TIMEOUT);
 }
 
+/// Starts execsnoop with `flags` and checks its header.
+fn start_with_header(flags: &[&str], header: &str) -> Tool {
+    let mut tool = Tool::spawn(execsnoop_command(flags));
+    assert_eq!(tool.wait_for_header(TIMEOUT), header);
+    tool
+}
+
+/// A container id of this test run: 64 hex digits, the first 12 unique.
+fn container_id(n: usize) -> String {
+    let digits = "0123456789abcdef".repeat(4);
+    format!(
+        "{:06x}{n:06x}{}",
+        std::process::id() & 0xff_ffff,
+        &digits[..52]
+    )
+}
+
+/// Each runtime's cgroup names, in the systemd and the cgroupfs schemes,
+/// made as the runtime makes them (under a cgroup of the test's own).
+fn container_column_names_each_runtimes_cgroups() {
+    let root = TestCgroup::create("execsnoop-container");
+    let id = container_id(0);
+    let short = &id[..12];
+    let pod_slice = "kubepods-burstable-pod0f1e2d3c_4b5a_6978_8796_a5b4c3d2e1f0.slice";
+    let pod_dir = "pod0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+    let plain = format!("{}/plain/dir", root.relative_path());
+    let cases: Vec<(String, &str)> = vec![
+        (format!("system.slice/docker-{id}.scope"), short),
+        (format!("docker/{id}"), short),
+        (
+            format!(
+                "kubepods.slice/kubepods-burstable.slice/{pod_slice}/cri-containerd-{id}.scope"
+            ),
+            short,
+        ),
+        (format!("kubepods/besteffort/{pod_dir}/{id}"), short),
+        (
+            format!("kubepods.slice/kubepods-burstable.slice/{pod_slice}/crio-{id}.scope"),
+            short,
+        ),
+        (format!("kubepods/burstable/{pod_dir}/crio-{id}"), short),
+        (format!("machine.slice/libpod-{id}.scope"), short),
+        (format!("libpod_parent/libpod-{id}"), short),
+        ("system.slice/sshd.service".into(), "sshd.service"),
+        (
+            "user.slice/user-1000.slice/session-4.scope".into(),
+            "session-4.scope",
+        ),
+        (
+            "user.slice/user-1000.slice/user@1000.service/init.scope".into(),
+            "user@1000.service",
+        ),
+        ("plain/dir".into(), &plain),
+    ];
+    let mut tool = start_with_header(&["--container"], &format!("CONTAINER    {HEADER}"));
+    for (relative, shown) in &cases {
+        let cgroup = root.nested(relative);
+        let marker = unique_marker("container");
+        let pid = exec_true_in(cgroup.leaf(), &marker);
+        let row = true_row(pid, &marker);
+        let line = tool.expect_line(|line| line.ends_with(&row), TIMEOUT);
+        assert_eq!(line, format!("{shown:<12} {row}"), "{relative}");
+    }
+    // The root cgroup is a dash.
+    let marker = unique_marker("root-cgroup");
+    let root_procs = cgroup2_mount().join("cgroup.procs");
+    let pid = exec_true_after(&format!("echo $$ > {}", root_procs.display()), &marker);
+    let row = true_row(pid, &marker);
+    let line = tool.expect_line(|line| line.ends_with(&row), TIMEOUT);
+    assert_eq!(line, format!("{:<12} {row}", "-"));
+}
+
+/// Every exec in a cgroup of its own, removed as soon as the exec is done:
+/// the name was read in the kernel at the exec, so every row has it.
+fn container_names_every_exec_of_a_storm_of_short_lived_cgroups() {
+    const EXECS: usize = 150;
+    let _no_burst = without_exec_burst();
+    let root = TestCgroup::create("execsnoop-cgroup-storm");
+    let mut tool = start(&["--container"]);
+    let storm = unique_marker("cgroup-storm");
+    let mut expected = Vec::new();
+    for i in 0..EXECS {
+        let id = container_id(i + 1);
+        let cgroup = root.nested(&format!("docker-{id}.scope"));
+        let marker = format!("{storm}-{i:04}");
+        let pid = exec_true_in(cgroup.leaf(), &marker);
+        drop(cgroup);
+        expected.push(format!("{:<12} {}", &id[..12], true_row(pid, &marker)));
+    }
+    let last = expected.last().expect("execs");
+    tool.expect_line(|line| line == last, TIMEOUT);
+    // The shells that moved themselves into the cgroups mention it too.
+    let rows: Vec<String> = tool
+        .stdout_lines()
+        .iter()
+        .filter(|line| line.contains(&storm) && !line.contains("cgroup.procs"))
+        .cloned()
+        .collect();
+    assert_eq!(rows, expected);
+}
+
+/// Three scripts, each running the next and exiting when it is done; the
+/// last runs /bin/true. By the time the row is printed they are all gone.
+fn ancestors_are_named_even_when_they_exit_right_after() {
+    let dir = TempDir::new("ancestors");
+    let names = ["anc-outer", "anc-middle", "anc-inner"];
+    for (i, name) in names.iter().enumerate() {
+        let next = match names.get(i + 1) {
+            Some(next) => format!("\"${{0%/*}}/{next}\""),
+            None => "/bin/true".to_string(),
+        };
+        let script = dir.path().join(name);
+        fs::write(&script, format!("#!/bin/sh\n{next} \"$1\"\nexit $?\n")).expect("write");
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let header = "PCOMM            PID    PPID   RET ANCESTORS ARGS";
+    let mut text = start_with_header(&["--ancestors"], header);
+    let mut json = Tool::spawn(execsnoop_command(&["--ancestors", "--json"]));
+    json.wait_for_ready_line(TIMEOUT);
+    let marker = unique_marker("ancestors");
+    let (outer_pid, status) = run(Command::new(dir.path().join(names[0])).arg(&marker));
+    assert!(status.success());
+    let test_comm = fs::read_to_string("/proc/self/comm").expect("comm");
+    let test_comm = test_comm.trim_end();
+
+    let of_true = |line: &str| line.starts_with("true ") && line.contains(&marker);
+    let line = text.expect_line(of_true, TIMEOUT);
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let [comm, _pid, ppid, ret, ancestors, ..] = words[..] else {
+        panic!("row {line}");
+    };
+    assert_eq!((comm, ret), ("true", "0"), "{line}");
+    let chain: Vec<&str> = ancestors.split('<').collect();
+    assert!(chain.len() >= 4, "{line}");
+    assert_eq!(chain[0], format!("anc-inner({ppid})"), "{line}");
+    assert!(
+        chain[1].starts_with("anc-middle(") && chain[1].ends_with(')'),
+        "{line}"
+    );
+    assert_eq!(chain[2], format!("anc-outer({outer_pid})"), "{line}");
+    assert_eq!(chain[3], format!("{test_comm}({})", test_pid()), "{line}");
+    assert!(line.ends_with(&format!(" /bin/true {marker} ")), "{line}");
+
+    let line = json.expect_line(
+        |line| line.contains("\"comm\":\"true\"") && line.contains(&marker),
+        TIMEOUT,
+    );
+    let event: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    let ancestors = event["ancestors"].as_array().expect("ancestors");
+    assert_eq!(ancestors[0]["pid"], event["ppid"], "{line}");
+    assert_eq!(ancestors[0]["comm"], "anc-inner", "{line}");
+    assert_eq!(ancestors[2]["pid"], outer_pid, "{line}");
+    assert_eq!(ancestors[3]["pid"], test_pid(), "{line}");
+    assert_eq!(ancestors[3]["comm"], test_comm, "{line}");
+    // At most 8 are listed; then the chain says it goes on, or ends at init.
+    let truncated = event["ancestors_truncated"].as_bool().expect("a boolean");
+    assert!(
+        ancestors.len() <= 8 && (ancestors.len() == 8 || !truncated),
+        "{line}"
+    );
+}
+
+const CWD_HEADER: &str = "PCOMM            PID    PPID   RET CWD ARGS";
+
+/// The row of /bin/true run by this test with `cwd` shown.
+fn true_row_with_cwd(pid: u32, cwd: &str, marker: &str) -> String {
+    row(
+        "true",
+        pid,
+        test_pid(),
+        0,
+        &format!("{cwd} /bin/true {marker} "),
+    )
+}
+
+/// In a directory of a bind mount, the path is the mount point's, not the
+/// bound directory's: the walk crosses mounts as the kernel's d_path does.
+fn cwd_is_resolved_across_a_bind_mount() {
+    let source = TempDir::new("cwd-source");
+    fs::create_dir(source.path().join("sub")).expect("mkdir");
+    let target = TempDir::new("cwd-target");
+    let mut text = start_with_header(&["--cwd"], CWD_HEADER);
+    let mut json = Tool::spawn(execsnoop_command(&["--cwd", "--json"]));
+    json.wait_for_ready_line(TIMEOUT);
+    let marker = unique_marker("cwd-bind");
+    let (source, target) = (path_arg(source.path()), path_arg(target.path()));
+    let script =
+        format!("mount --bind {source} {target} && cd {target}/sub && exec /bin/true {marker}");
+    let unshare = ["--mount", "--propagation", "private", "sh", "-c", &script];
+    let (pid, status) = run(Command::new("unshare").args(unshare));
+    assert!(status.success());
+
+    let cwd = format!("{target}/sub");
+    let line = text.expect_line(exec_of_true(&marker), TIMEOUT);
+    assert_eq!(line, true_row_with_cwd(pid, &cwd, &marker));
+    let line = json.expect_line(
+        |line| line.contains("\"comm\":\"true\"") && line.contains(&marker),
+        TIMEOUT,
+    );
+    let event: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(event["cwd"], cwd, "{line}");
+}
+
+/// In a chroot, the path is the one the process sees, from its own root.
+fn cwd_in_a_chroot_is_relative_to_its_root() {
+    let root = TempDir::new("cwd-chroot");
+    fs::create_dir_all(root.path().join("work/inner")).expect("mkdir");
+    let root = path_arg(root.path());
+    let marker = unique_marker("cwd-chroot");
+    // The system's programs and libraries, in a mount namespace of its own.
+    let script = format!(
+        "for d in bin sbin lib lib32 lib64 libx32 usr; do \
+           if [ -L /$d ]; then ln -s \"$(readlink /$d)\" {root}/$d; \
+           elif [ -d /$d ]; then mkdir {root}/$d && mount --bind /$d {root}/$d || exit 1; fi; \
+         done; \
+         exec chroot {root} /bin/sh -c 'cd /work/inner && exec /bin/true {marker}'"
+    );
+    let mut tool = start_with_header(&["--cwd"], CWD_HEADER);
+    let unshare = ["--mount", "--propagation", "private", "sh", "-c", &script];
+    let (pid, status) = run(Command::new("unshare").args(unshare));
+    assert!(status.success());
+    let line = tool.expect_line(exec_of_true(&marker), TIMEOUT);
+    assert_eq!(line, true_row_with_cwd(pid, "/work/inner", &marker));
+}
+
+/// Deeper than the 4095 bytes kept: the leaf side that fits, marked `...`.
+/// (The directories are made and entered by file descriptor: their path is
+/// longer than any path a system call takes.)
+fn cwd_longer_than_any_buffer_is_cut_and_marked() {
+    const LEVELS: usize = 20;
+    let dir = TempDir::new("cwd-long");
+    // Names of 255 bytes, the longest a file system takes.
+    let names: Vec<String> = (0..LEVELS)
+        .map(|i| format!("{i:02}-{}", "d".repeat(252)))
+        .collect();
+    let mut deepest = File::open(dir.path()).expect("open the test directory");
+    for name in &names {
+        let name = CString::new(name.as_str()).unwrap();
+        // SAFETY: plain system calls on a directory fd we own and a C string.
+        let fd = unsafe {
+            assert_eq!(libc::mkdirat(deepest.as_raw_fd(), name.as_ptr(), 0o755), 0);
+            libc::openat(
+                deepest.as_raw_fd(),
+                name.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        assert!(fd >= 0, "openat: {}", std::io::Error::last_os_error());
+        // SAFETY: a new fd we own.
+        deepest = unsafe { File::from_raw_fd(fd) };
+    }
+    let marker = unique_marker("cwd-long");
+    let argv = CStringArray::new(&["true", &marker]);
+    let envp = CStringArray::new::<&str>(&[]);
+    let dir_fd = deepest.as_raw_fd();
+    let mut tool = start_with_header(&["--cwd"], CWD_HEADER);
+    let (pid, code) = fork_and_wait(|| {
+        // SAFETY: fchdir and execve are async-signal-safe, on data built before fork.
+        unsafe {
+            libc::fchdir(dir_fd);
+            libc::execve(c"/bin/true".as_ptr(), argv.as_ptr(), envp.as_ptr());
+        }
+    });
+    assert_eq!(code, 0, "the exec failed");
+    // Each name takes 256 bytes with its '/': 15 of them fit in 4095.
+    let kept: String = names[LEVELS - 15..]
+        .iter()
+        .map(|name| format!("/{name}"))
+        .collect();
+    let line = tool.expect_line(exec_of_true(&marker), TIMEOUT);
+    assert_eq!(
+        line,
+        true_row_with_cwd(pid as u32, &format!("...{kept}"), &marker)
+    );
+}
+
+/// The row of /bin/true MARKER, not of what ran it (whose arguments may
+/// mention the marker too).
+fn exec_of_true(marker: &str) -> impl Fn(&str) -> bool + '_ {
+    move |line| line.starts_with("true ") && line.contains(marker)
+}
+
 fn main() -> ExitCode {
     let kernel = Kernel::get();
     let mut trials = bpf_tests![
@@ -1122,6 +1500,13 @@ fn main() -> ExitCode {
         json_lines_carry_every_field_and_exact_arguments,
         btf_file_given_with_btf_is_used,
         hidden_kernel_btf_is_replaced_by_the_btf_file,
+        failed_exec_marks_arguments_it_cannot_read,
+        container_column_names_each_runtimes_cgroups,
+        container_names_every_exec_of_a_storm_of_short_lived_cgroups,
+        ancestors_are_named_even_when_they_exit_right_after,
+        cwd_is_resolved_across_a_bind_mount,
+        cwd_in_a_chroot_is_relative_to_its_root,
+        cwd_longer_than_any_buffer_is_cut_and_marked,
     ];
     trials.push(match kernel.has_btf_tracepoint("sched_process_exec") {
         true => bpf_test("exec_way_tp_btf_traces_execs", || {

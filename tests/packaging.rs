@@ -1,11 +1,14 @@
-//! What a distribution package ships: `make install` into a DESTDIR, man
-//! pages that render cleanly and list every flag, completions that parse,
-//! and --version. None of this loads BPF, so it runs unprivileged too.
+//! What a distribution package ships: `make install` into a DESTDIR (also
+//! under a prefixed or suffixed name), man pages that render cleanly and list
+//! every flag, completions that parse, --version, and `make deb`'s package.
+//! None of this loads BPF, so it runs unprivileged too.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use bpftools::manual::{generate_named, Naming};
 
 const TOOLS: [(&str, &str); 2] = [
     ("execsnoop", env!("CARGO_BIN_EXE_execsnoop")),
@@ -46,8 +49,13 @@ fn have(program: &str) -> bool {
 
 /// Installs into `destdir` with PREFIX=/usr what this test build made.
 fn install_into(destdir: &Path, scratch: &Path) {
+    install_named(destdir, scratch, &Naming::default());
+}
+
+/// The same, under `naming`'s names (TOOL_PREFIX, TOOL_SUFFIX).
+fn install_named(destdir: &Path, scratch: &Path, naming: &Naming) {
     let docs = scratch.join("share");
-    bpftools::manual::generate(&docs).expect("generate man pages and completions");
+    generate_named(&docs, naming).expect("generate man pages and completions");
     let release_dir = Path::new(TOOLS[0].1).parent().expect("binary directory");
     let out = run(Command::new("make")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -55,6 +63,8 @@ fn install_into(destdir: &Path, scratch: &Path) {
         .arg("install")
         .arg("NO_BUILD=1")
         .arg("PREFIX=/usr")
+        .arg(format!("TOOL_PREFIX={}", naming.prefix))
+        .arg(format!("TOOL_SUFFIX={}", naming.suffix))
         .arg(format!("DESTDIR={}", destdir.display()))
         .arg(format!("RELEASE_DIR={}", release_dir.display()))
         .arg(format!("DOCS_DIR={}", docs.display())));
@@ -64,6 +74,37 @@ fn install_into(destdir: &Path, scratch: &Path) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Every file under `dir`, relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) {
+        for entry in fs::read_dir(dir).expect("read a directory") {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                walk(&path, base, out);
+            } else {
+                let relative = path.strip_prefix(base).expect("below the base");
+                out.push(relative.display().to_string());
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    files.sort();
+    files
+}
+
+/// What `make install` ships for a tool installed as `name`, with
+/// `zsh_dir` the zsh completion directory under usr/share.
+fn shipped_files(name: &str, zsh_dir: &str) -> Vec<String> {
+    vec![
+        format!("usr/sbin/{name}"),
+        format!("usr/share/bash-completion/completions/{name}"),
+        format!("usr/share/fish/vendor_completions.d/{name}.fish"),
+        format!("usr/share/man/man8/{name}.8"),
+        format!("usr/share/{zsh_dir}/_{name}"),
+    ]
 }
 
 #[test]
@@ -169,4 +210,216 @@ fn version_names_the_tool_and_the_release() {
             format!("{tool} {}\n", env!("CARGO_PKG_VERSION"))
         );
     }
+}
+
+#[test]
+fn a_prefixed_or_suffixed_install_names_the_installed_command_everywhere() {
+    for naming in [
+        Naming {
+            prefix: "bpf-".into(),
+            suffix: String::new(),
+        },
+        Naming {
+            prefix: String::new(),
+            suffix: "-libbpf".into(),
+        },
+    ] {
+        let scratch = Scratch::new("bpftools-install-named");
+        let destdir = scratch.0.join("root");
+        install_named(&destdir, &scratch.0, &naming);
+        let mut expected: Vec<String> = TOOLS
+            .iter()
+            .flat_map(|(tool, _)| shipped_files(&naming.installed(tool), "zsh/site-functions"))
+            .collect();
+        expected.sort();
+        assert_eq!(files_under(&destdir), expected, "{naming:?}");
+
+        for (tool, _) in TOOLS {
+            let name = naming.installed(tool);
+            let roff_name = name.replace('-', "\\-");
+            let page = fs::read_to_string(destdir.join(format!("usr/share/man/man8/{name}.8")))
+                .expect("the man page");
+            assert!(page.contains(&format!(".TH {name} 8 ")), "{page}");
+            // NAME, SYNOPSIS, the examples.
+            assert!(page.contains(&format!("\n{roff_name} \\- ")), "{page}");
+            assert!(page.contains(&format!("\\fB{roff_name}\\fR")), "{page}");
+            assert!(page.contains(&format!("# {roff_name} \\-t")), "{page}");
+            assert!(!page.contains(&format!("# {tool} ")), "{page}");
+
+            // Each shell completes the installed command.
+            let bash = destdir.join(format!("usr/share/bash-completion/completions/{name}"));
+            let out = run(Command::new("bash")
+                .arg("-c")
+                .arg(format!("source '{}' && complete -p {name}", bash.display())));
+            let registered = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && registered.trim_end().ends_with(&format!(" {name}")),
+                "bash: {registered}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let zsh =
+                fs::read_to_string(destdir.join(format!("usr/share/zsh/site-functions/_{name}")))
+                    .expect("zsh completion");
+            assert!(zsh.starts_with(&format!("#compdef {name}\n")), "{zsh}");
+            let fish = fs::read_to_string(
+                destdir.join(format!("usr/share/fish/vendor_completions.d/{name}.fish")),
+            )
+            .expect("fish completion");
+            assert!(fish.contains(&format!("complete -c {name} ")), "{fish}");
+            assert!(!fish.contains(&format!("complete -c {tool} ")), "{fish}");
+
+            // The installed binary's help names it as installed.
+            let binary = destdir.join(format!("usr/sbin/{name}"));
+            let help = run(Command::new(&binary).arg("--help"));
+            let help = String::from_utf8_lossy(&help.stdout);
+            assert!(help.contains(&format!("Usage: {name} [OPTIONS]")), "{help}");
+            let usage = run(Command::new(&binary).arg("--usage"));
+            let usage = String::from_utf8_lossy(&usage.stdout);
+            assert!(usage.starts_with(&format!("Usage: {name} [-")), "{usage}");
+        }
+    }
+}
+
+/// `make deb` packaging this test build (NO_BUILD=1: the real `make deb`
+/// packages the static build, which the tests do not build a second time),
+/// under `naming`; returns the .deb.
+fn make_deb(scratch: &Path, naming: &Naming) -> PathBuf {
+    for program in ["dpkg-deb", "dpkg-shlibdeps", "strip", "readelf", "lintian"] {
+        assert!(
+            have(program),
+            "{program} is needed to build and check the .deb (make deps installs it)"
+        );
+    }
+    let docs = scratch.join("share");
+    generate_named(&docs, naming).expect("generate man pages and completions");
+    let release_dir = Path::new(TOOLS[0].1).parent().expect("binary directory");
+    let out_dir = scratch.join("deb");
+    let out = run(Command::new("make")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("--no-print-directory")
+        .arg("deb")
+        .arg("NO_BUILD=1")
+        .arg("DEB_MAINTAINER=Package Tester <tester@example.org>")
+        .arg(format!("TOOL_PREFIX={}", naming.prefix))
+        .arg(format!("TOOL_SUFFIX={}", naming.suffix))
+        .arg(format!("DEB_DIR={}", out_dir.display()))
+        .arg(format!("DEB_BIN_DIR={}", release_dir.display()))
+        .arg(format!("DEB_DOCS_DIR={}", docs.display())));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "make deb failed:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deb = PathBuf::from(stdout.lines().last().expect("make deb names the package"));
+    assert!(deb.is_file(), "{}: {stdout}", deb.display());
+    deb
+}
+
+fn deb_field(deb: &Path, field: &str) -> String {
+    let out = run(Command::new("dpkg-deb").arg("--field").arg(deb).arg(field));
+    assert!(out.status.success(), "dpkg-deb --field {field}");
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
+fn deb_files(deb: &Path) -> Vec<String> {
+    let out = run(Command::new("dpkg-deb").arg("--contents").arg(deb));
+    assert!(out.status.success(), "dpkg-deb --contents");
+    let mut files: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|line| line.starts_with('-'))
+        .filter_map(|line| line.split_whitespace().last())
+        .map(|path| path.trim_start_matches("./").to_string())
+        .collect();
+    files.sort();
+    files
+}
+
+/// lintian's tags for the package: none may be an error.
+fn lintian_errors(deb: &Path) -> Vec<String> {
+    let out = run(Command::new("lintian").arg("--pedantic").arg(deb));
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    eprintln!("lintian {}:\n{report}", deb.display());
+    report
+        .lines()
+        .filter(|line| line.starts_with("E:"))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn make_deb_builds_a_lintian_clean_package_that_conflicts_only_on_collisions() {
+    let scratch = Scratch::new("bpftools-deb");
+    let deb = make_deb(&scratch.0, &Naming::default());
+
+    let mut expected: Vec<String> = TOOLS
+        .iter()
+        .flat_map(|(tool, _)| shipped_files(tool, "zsh/vendor-completions"))
+        .map(|file| {
+            if file.ends_with(".8") {
+                format!("{file}.gz")
+            } else {
+                file
+            }
+        })
+        .chain([
+            "usr/share/doc/libbpf-tools-rs/changelog.gz".to_string(),
+            "usr/share/doc/libbpf-tools-rs/copyright".to_string(),
+        ])
+        .collect();
+    expected.sort();
+    assert_eq!(deb_files(&deb), expected);
+
+    let info = run(Command::new("dpkg-deb").arg("--info").arg(&deb));
+    assert!(info.status.success(), "dpkg-deb --info");
+    let info = String::from_utf8_lossy(&info.stdout);
+    for line in [
+        " Package: libbpf-tools-rs\n",
+        &format!(" Version: {}\n", env!("CARGO_PKG_VERSION")),
+        " Maintainer: Package Tester <tester@example.org>\n",
+        " Section: admin\n",
+        " Priority: optional\n",
+        " Description: ",
+    ] {
+        assert!(info.contains(line), "no {line:?} in\n{info}");
+    }
+    // Depends comes from the binaries: what this build links dynamically.
+    let depends = deb_field(&deb, "Depends");
+    assert!(depends.contains("libc6 (>= "), "{depends}");
+    let needed = run(Command::new("readelf").arg("-d").arg(TOOLS[0].1));
+    let needed = String::from_utf8_lossy(&needed.stdout);
+    for (library, package) in [("libelf.so", "libelf1"), ("libz.so", "zlib1g")] {
+        assert_eq!(
+            depends.contains(&format!("{package} (>= ")),
+            needed.contains(&format!("[{library}")),
+            "{package} in Depends ({depends}) as {library} in the binary's NEEDED"
+        );
+    }
+    // Debian's libbpf-tools ships /usr/sbin/execsnoop and /usr/sbin/tcpconnect.
+    assert_eq!(deb_field(&deb, "Conflicts"), "libbpf-tools");
+    assert_eq!(deb_field(&deb, "Replaces"), "libbpf-tools");
+    assert_eq!(lintian_errors(&deb), Vec::<String>::new());
+
+    // Under other names it installs beside libbpf-tools: no conflict.
+    let scratch = Scratch::new("bpftools-deb-prefixed");
+    let naming = Naming {
+        prefix: "bpf-".into(),
+        suffix: String::new(),
+    };
+    let deb = make_deb(&scratch.0, &naming);
+    let files = deb_files(&deb);
+    for (tool, _) in TOOLS {
+        assert!(files.contains(&format!("usr/sbin/bpf-{tool}")), "{files:?}");
+        assert!(
+            files.contains(&format!("usr/share/man/man8/bpf-{tool}.8.gz")),
+            "{files:?}"
+        );
+        assert!(
+            !files.iter().any(|file| file.ends_with(&format!("/{tool}"))),
+            "{files:?}"
+        );
+    }
+    assert_eq!(deb_field(&deb, "Conflicts"), "");
+    assert_eq!(deb_field(&deb, "Replaces"), "");
+    assert_eq!(lintian_errors(&deb), Vec::<String>::new());
 }

@@ -1396,6 +1396,51 @@ macro_rules! host_sharing_tests {
     };
 }
 
+/// --container: CONTAINER (after the optional columns, before PID) names the
+/// connecting process's container from its cgroup, read in the kernel at the
+/// connect, so the cgroup may be gone by the time the row is printed.
+fn container_column_names_the_connecting_processs_container() {
+    let (_listener, port) = listen(LOCALHOST_V4);
+    let root = TestCgroup::create("tcpconnect-container");
+    let id = "0f1e2d3c4b5a69788796a5b4c3d2e1f00123456789abcdef0123456789abcdef";
+    let cgroup = root.nested(&format!("system.slice/docker-{id}.scope"));
+    let mut trace = trace(&["--container", "-U"]);
+    assert!(
+        trace.header.starts_with("UID   CONTAINER    PID    COMM"),
+        "{}",
+        trace.header
+    );
+    let mut json = Tool::spawn(tcpconnect_command(&["--container", "--json"]));
+    json.wait_for_ready_line(TIMEOUT);
+
+    let inside = Gated::spawn(
+        &[],
+        &format!(
+            "{} && {}",
+            cgroup.leaf().enter_command(),
+            bash_connect_v4(port)
+        ),
+    );
+    let pid = inside.pid().to_string();
+    assert!(inside.release().success());
+    let relative = cgroup.leaf().relative_path();
+    drop(cgroup);
+
+    let (row, _) = trace.expect_row(|row| row.is_from(&pid, port));
+    assert_eq!(row.get("CONTAINER"), &id[..12]);
+    let line = json.expect_line(
+        |line| {
+            line.contains(&format!("\"pid\":{pid},"))
+                && line.contains(&format!("\"dport\":{port},"))
+        },
+        TIMEOUT,
+    );
+    let event: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(event["container_id"], id, "{line}");
+    assert_eq!(event["cgroup"], relative, "{line}");
+    trace.stop();
+}
+
 fn main() -> ExitCode {
     if let Some(code) = hold_connects_main() {
         return code;
@@ -1426,6 +1471,7 @@ fn main() -> ExitCode {
         connect_that_fails_after_syn_sent_is_not_reported,
         auto_attach_uses_the_first_way_the_kernel_offers,
         hidden_kernel_btf_is_replaced_by_the_btf_file,
+        container_column_names_the_connecting_processs_container,
     ];
     trials.push(bpf_test(
         "burst_while_stopped_is_counted_as_lost_exactly",

@@ -180,12 +180,71 @@ struct linux_binprm {
 	const char *interp;
 };
 
+/* Cgroups: a task's cgroup v2 directory and its kernfs name chain. */
+struct kernfs_node {
+	/* Named parent before Linux 6.15: see kernfs_node___pre_6_15. */
+	struct kernfs_node *__parent;
+	const char *name;
+};
+
+struct kernfs_node___pre_6_15 {
+	struct kernfs_node *parent;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+};
+
+/* Paths: a task's root and working directory, and the mounts they are on. */
+struct qstr {
+	union {
+		struct {
+			u32 hash;
+			u32 len;
+		};
+		u64 hash_len;
+	};
+	const unsigned char *name;
+};
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+};
+
+struct vfsmount {
+	struct dentry *mnt_root;
+};
+
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+};
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+};
+
+struct fs_struct {
+	struct path root;
+	struct path pwd;
+};
+
 struct task_struct {
 	pid_t pid;
 	pid_t tgid;
 	struct task_struct *real_parent;
+	struct task_struct *group_leader;
 	struct mm_struct *mm;
 	struct nsproxy *nsproxy;
+	struct fs_struct *fs;
+	struct css_set *cgroups;
 	char comm[16];
 };
 

@@ -34,6 +34,7 @@ pub enum Role {
 pub struct Tool {
     pub label: String,
     pub path: PathBuf,
+    /// Flags it runs with.
     pub args: Vec<String>,
     pub role: Role,
 }

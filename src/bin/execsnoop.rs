@@ -1,5 +1,8 @@
 //! execsnoop: trace exec() syscalls. A drop-in for libbpf-tools execsnoop.
+#![no_main]
 
-fn main() -> std::process::ExitCode {
-    bpftools::run::<bpftools::execsnoop::Execsnoop>()
+/// The C entry point: Rust's start-up is not needed (see bpftools::main).
+#[no_mangle]
+extern "C" fn main() -> std::ffi::c_int {
+    bpftools::main::<bpftools::execsnoop::Execsnoop>()
 }

@@ -12,16 +12,27 @@
  *
  * Failed execs (-x) need the syscall tracepoints: entry keeps the caller's
  * argv pointer per thread, exit reads it when the return value is an error.
+ * What is not resident in the caller's memory then cannot be read (a
+ * tracepoint program cannot take a page fault): it is marked, not skipped.
+ *
+ * The context columns (--ancestors, --container, --cwd) are read here too,
+ * while the task is current, so that a parent, a cgroup or a directory that
+ * is gone right after the exec is still named.
  */
 #include "vmlinux.h"
 #include "common.bpf.h"
 #include <bpf/bpf_tracing.h>
 #include "execsnoop.h"
+#include "task_context.bpf.h"
 
 const volatile pid_t filter_ppid = 0;
 const volatile bool filter_by_cgroup = false;
 /* -x: the syscall tracepoints are loaded and keep pending_execs. */
 const volatile bool report_failed = false;
+/* The context sections of the record: --ancestors, --container, --cwd. */
+const volatile bool report_ancestors = false;
+const volatile bool report_cgroup_path = false;
+const volatile bool report_cwd = false;
 
 /* Slot 0 holds the cgroup v2 directory given with -c. */
 struct {
@@ -77,20 +88,91 @@ static __always_inline struct exec_event *new_event(struct task_struct *task, in
 	event->header.uid = (u32)bpf_get_current_uid_gid();
 	event->header.retval = retval;
 	event->header.cpu = bpf_get_smp_processor_id();
+	event->header.unreadable_args = 0;
 	event->header.args_size = 0;
+	event->header.cgroup_path_size = 0;
+	event->header.cwd_size = 0;
 	event->header.args_truncated = 0;
+	event->header.argv_unreadable = 0;
+	event->header.ancestor_count = 0;
+	event->header.ancestors_cut = 0;
+	event->header.cgroup_path_cut = 0;
+	event->header.cwd_cut = 0;
+	event->header.cwd_unreachable = 0;
 	bpf_get_current_comm(&event->header.comm, sizeof(event->header.comm));
 	bpf_probe_read_kernel_str(&event->header.pcomm, sizeof(event->header.pcomm), &parent->comm);
 	return event;
 }
 
-static __always_inline void send_event(void *ctx, struct exec_event *event)
+/* The parent, its parent, ... up to init (whose parent is the idle task,
+ * pid 0), at most MAX_ANCESTORS of them, each named by its process's main
+ * thread (a parent thread may have a name of its own). Returns the bytes
+ * written. */
+static __always_inline u32 read_ancestors(struct exec_event *event, struct task_struct *task)
 {
-	u32 args_size = event->header.args_size;
+	struct exec_ancestor *slots = (void *)event->data;
+	struct task_struct *ancestor = BPF_CORE_READ(task, real_parent);
+	int i;
 
-	if (args_size > ARGS_BUF_SIZE)
-		args_size = ARGS_BUF_SIZE;
-	submit_event(ctx, event, offsetof(struct exec_event, args) + args_size);
+#pragma unroll
+	for (i = 0; i < MAX_ANCESTORS; i++) {
+		pid_t pid = BPF_CORE_READ(ancestor, tgid);
+
+		if (pid == 0)
+			goto done;
+		slots[i].pid = pid;
+		bpf_probe_read_kernel_str(slots[i].comm, sizeof(slots[i].comm),
+					  &BPF_CORE_READ(ancestor, group_leader)->comm);
+		event->header.ancestor_count = i + 1;
+		ancestor = BPF_CORE_READ(ancestor, real_parent);
+	}
+	event->header.ancestors_cut = BPF_CORE_READ(ancestor, tgid) != 0;
+done:
+	return event->header.ancestor_count * sizeof(struct exec_ancestor);
+}
+
+/*
+ * Writes the context sections asked for at the start of the record's data;
+ * returns where the arguments go (below 8192, see DATA_BUF_SIZE).
+ */
+static __always_inline u32 read_exec_context(struct exec_event *event, struct task_struct *task)
+{
+	struct path_builder *path;
+	u32 offset = 0, len;
+
+	if (report_ancestors)
+		offset = read_ancestors(event, task) & 255;
+	if (report_cgroup_path) {
+		path = read_cgroup_path(task, CGROUP_PATH_MAX_LEN);
+		if (path) {
+			len = path_len(path) & CGROUP_PATH_MAX_LEN;
+			bpf_probe_read_kernel(event->data + (offset & 255), len, path_text(path));
+			event->header.cgroup_path_size = len;
+			event->header.cgroup_path_cut = path->cut;
+			offset += len;
+		}
+	}
+	if (report_cwd) {
+		path = read_cwd(task, CWD_MAX_LEN);
+		if (path) {
+			len = path_len(path) & CWD_MAX_LEN;
+			bpf_probe_read_kernel(event->data + (offset & 2047), len, path_text(path));
+			event->header.cwd_size = len;
+			event->header.cwd_cut = path->cut;
+			event->header.cwd_unreachable = path->unreachable;
+			offset += len;
+		}
+	}
+	return offset & 8191;
+}
+
+static __always_inline void send_event(void *ctx, struct exec_event *event, u32 args_offset)
+{
+	u32 size = (args_offset & 8191) + event->header.args_size;
+
+	if (size > DATA_BUF_SIZE)
+		size = DATA_BUF_SIZE;
+	submit_event(ctx, event, offsetof(struct exec_event, data) + size);
 }
 
 /*
@@ -104,6 +186,8 @@ static __always_inline void exec_done(void *ctx, u32 old_tid, const char *filena
 	unsigned long arg_start, arg_end, argv_len;
 	struct exec_event *event;
 	long filename_len;
+	u32 args_offset;
+	u8 *args;
 
 	/* The syscall-entry record is not needed any more. */
 	if (report_failed)
@@ -115,10 +199,12 @@ static __always_inline void exec_done(void *ctx, u32 old_tid, const char *filena
 	if (!event)
 		return;
 	event->header.interpreted = interpreted;
+	args_offset = read_exec_context(event, task);
+	args = event->data + (args_offset & 8191);
 
-	filename_len = bpf_probe_read_kernel_str(event->args, FILENAME_MAX_LEN, filename);
+	filename_len = bpf_probe_read_kernel_str(args, FILENAME_MAX_LEN, filename);
 	if (filename_len <= 0) {
-		event->args[0] = 0;
+		args[0] = 0;
 		filename_len = 1;
 	}
 
@@ -131,14 +217,15 @@ static __always_inline void exec_done(void *ctx, u32 old_tid, const char *filena
 	}
 	event->header.args_size = filename_len;
 	if (argv_len > 0) {
-		if (bpf_probe_read_user(event->args + (filename_len & (ARGV_MAX_LEN - 1)),
+		if (bpf_probe_read_user(event->data + ((args_offset + filename_len) & 16383),
 					argv_len & (ARGV_MAX_LEN - 1), (void *)arg_start) == 0)
 			event->header.args_size = filename_len + argv_len;
 		else
-			/* Shown with " ..." rather than as an exec without arguments. */
-			event->header.args_truncated = 1;
+			/* The kernel has just written it, so this is not expected;
+			 * if it happens, the row says so. */
+			event->header.argv_unreadable = 1;
 	}
-	send_event(ctx, event);
+	send_event(ctx, event, args_offset);
 }
 
 /* With kernel BTF (Linux >= 5.5): handed the exec's bprm, no trace record. */
@@ -172,47 +259,63 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 	return 0;
 }
 
-/* Copies the file name and argv, one string at a time, until about ARGV_MAX_LEN
- * bytes or MAX_ARGS entries (as many as can be shown). */
-static __always_inline void read_failed_exec_args(struct exec_event *event, struct exec_args *args)
+/*
+ * Copies the file name and argv from the caller's memory, one string at a
+ * time, until about ARGV_MAX_LEN bytes or MAX_ARGS entries (as many as can be
+ * shown). A string that is not resident is kept empty and marked in
+ * unreadable_args, and the rest is read on; an argv array that is not
+ * resident ends the list, marked with argv_unreadable. The running length
+ * lives in the header, not in a register: every step then looks alike to the
+ * verifier, whatever the steps before it read.
+ */
+static __always_inline void read_failed_exec_args(struct exec_event *event, struct exec_args *args,
+						  u32 args_offset)
 {
-	u32 offset;
+	const char *arg = NULL;
+	u32 offset, at;
 	long len;
 	int i;
 
-	len = bpf_probe_read_user_str(event->args, FILENAME_MAX_LEN, args->filename);
+	len = bpf_probe_read_user_str(event->data + (args_offset & 8191), FILENAME_MAX_LEN,
+				      args->filename);
 	if (len <= 0) {
-		event->args[0] = 0;
+		event->data[args_offset & 8191] = 0;
+		event->header.unreadable_args = 1;
 		len = 1;
 	}
-	offset = len;
+	event->header.args_size = len;
+	/* execve(path, NULL, envp) runs the program with an empty argv. */
+	if (!args->argv)
+		return;
 
 #pragma unroll
 	for (i = 0; i < MAX_ARGS; i++) {
-		const char *arg = NULL;
-
-		bpf_probe_read_user(&arg, sizeof(arg), &args->argv[i]);
+		if (bpf_probe_read_user(&arg, sizeof(arg), &args->argv[i])) {
+			event->header.argv_unreadable = 1;
+			return;
+		}
 		if (!arg)
-			goto done;
+			return;
+		offset = event->header.args_size;
 		if (offset >= ARGV_MAX_LEN) {
 			event->header.args_truncated = 1;
-			goto done;
+			return;
 		}
-		len = bpf_probe_read_user_str(event->args + (offset & (ARGV_MAX_LEN - 1)),
-					      FILENAME_MAX_LEN, arg);
-		if (len <= 0)
-			goto done;
-		offset += len;
+		at = args_offset + offset;
+		/* clang would drop the mask as redundant; the verifier needs it. */
+		barrier_var(at);
+		len = bpf_probe_read_user_str(event->data + (at & 16383), FILENAME_MAX_LEN, arg);
+		if (len <= 0) {
+			event->data[at & 16383] = 0;
+			event->header.unreadable_args |= 1ULL << (i + 1);
+			len = 1;
+		}
+		event->header.args_size = offset + len;
 	}
-	{
-		const char *arg = NULL;
-
-		bpf_probe_read_user(&arg, sizeof(arg), &args->argv[MAX_ARGS]);
-		if (arg)
-			event->header.args_truncated = 1;
-	}
-done:
-	event->header.args_size = offset;
+	if (bpf_probe_read_user(&arg, sizeof(arg), &args->argv[MAX_ARGS]))
+		event->header.argv_unreadable = 1;
+	else if (arg)
+		event->header.args_truncated = 1;
 }
 
 static __always_inline int exec_exit(void *ctx, long ret)
@@ -229,8 +332,10 @@ static __always_inline int exec_exit(void *ctx, long ret)
 	if (ret < 0) {
 		event = new_event(task, ret);
 		if (event) {
-			read_failed_exec_args(event, args);
-			send_event(ctx, event);
+			u32 args_offset = read_exec_context(event, task);
+
+			read_failed_exec_args(event, args, args_offset);
+			send_event(ctx, event, args_offset);
 		}
 	}
 	bpf_map_delete_elem(&pending_execs, &tid);

@@ -38,6 +38,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "tcpconnect.h"
+#include "task_context.bpf.h"
 
 #define IPPROTO_TCP 6
 #define TCP_ESTABLISHED 1
@@ -148,10 +149,41 @@ static __always_inline void unmap_v4(struct connect_event *event)
 	}
 }
 
+/* --container: cgroup paths by cgroup id, read while the connecting task
+ * runs, for src/container/table.rs (an event held for its source port is
+ * sent when the task may be gone). Created only then. */
+const volatile bool name_cgroups = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 2048);
+	__type(key, u64);
+	__type(value, struct cgroup_path_entry);
+} cgroup_paths SEC(".maps");
+
+static __always_inline void remember_cgroup_path(u64 cgroup_id)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct cgroup_path_entry *entry;
+	struct path_builder *path;
+
+	if (!name_cgroups || bpf_map_lookup_elem(&cgroup_paths, &cgroup_id))
+		return;
+	path = read_cgroup_path(task, CGROUP_PATH_MAX_LEN);
+	if (!path)
+		return;
+	entry = &path->entry;
+	entry->len = path_len(path) & CGROUP_PATH_MAX_LEN;
+	entry->cut = path->cut;
+	bpf_probe_read_kernel(entry->path, entry->len & CGROUP_PATH_MAX_LEN, path_text(path));
+	bpf_map_update_elem(&cgroup_paths, &cgroup_id, entry, BPF_ANY);
+}
+
 static __always_inline void fill_task(struct connect_event *event)
 {
 	event->timestamp_ns = bpf_ktime_get_ns();
 	event->cgroup_id = bpf_get_current_cgroup_id();
+	remember_cgroup_path(event->cgroup_id);
 	event->pid = bpf_get_current_pid_tgid() >> 32;
 	event->uid = (u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(&event->comm, sizeof(event->comm));

@@ -3,6 +3,7 @@
 use std::mem::size_of;
 
 use super::skel::types::exec_event_header;
+use crate::container::CgroupPath;
 use crate::data_path::Decode;
 use crate::output::escape::c_str_bytes;
 
@@ -27,30 +28,84 @@ pub struct ExecEvent<'a> {
     pub header: exec_event_header,
     /// The file name passed to exec (for a successful exec, as the kernel
     /// resolved it: `execveat(fd, "", AT_EMPTY_PATH)` shows `/dev/fd/N`).
-    pub filename: &'a [u8],
+    /// None when it could not be read (a failed exec's, not resident).
+    pub filename: Option<&'a [u8]>,
     /// argv as captured (argv[0] first), NUL-separated, without the final NUL.
     argv: &'a [u8],
-    /// argv went on beyond what was captured.
+    /// argv went on beyond what was captured (or could be read).
     pub truncated: bool,
+    /// --ancestors: `struct exec_ancestor` records, parent first.
+    ancestors: &'a [u8],
+    /// --container: the cgroup v2 path.
+    pub cgroup: Option<CgroupPath<'a>>,
+    /// --cwd: the working directory.
+    pub cwd: Option<Cwd<'a>>,
 }
+
+/// The working directory of the exec'ing process, relative to its root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cwd<'a> {
+    pub path: &'a [u8],
+    /// Only the leaf side is there: the path was longer or deeper than kept.
+    pub cut: bool,
+    /// Outside the process's root (a chroot entered without chdir): the path
+    /// is from its mount namespace's root, as getcwd(3) marks it.
+    pub unreachable: bool,
+}
+
+impl Cwd<'_> {
+    /// Appends the path as shown: `.../leaf/side` when cut, and
+    /// `(unreachable)/path` when outside the process's root.
+    pub fn push_shown(&self, out: &mut Vec<u8>) {
+        if self.unreachable {
+            out.extend_from_slice(b"(unreachable)");
+        }
+        if self.cut {
+            out.extend_from_slice(b"...");
+        }
+        out.extend_from_slice(self.path);
+    }
+}
+
+/// One ancestor's record: `struct exec_ancestor`, a u32 tgid and a comm.
+const ANCESTOR_SIZE: usize = 4 + 16;
 
 impl<'a> ExecEvent<'a> {
     /// Decodes a record; None if it is too short to be one (never expected).
+    /// Section sizes the record does not hold are cut to what it holds.
     pub fn decode(data: &'a [u8]) -> Option<Self> {
         let header_size = size_of::<exec_event_header>();
         let mut header = exec_event_header::default();
         plain::copy_from_bytes(&mut header, data.get(..header_size)?).ok()?;
-        let args_end = (header_size + usize::from(header.args_size)).min(data.len());
-        let args = &data[header_size..args_end];
+        let mut rest = &data[header_size..];
+        let mut section = |size: usize| {
+            let (taken, left) = rest.split_at(size.min(rest.len()));
+            rest = left;
+            taken
+        };
+        let ancestors = section(usize::from(header.ancestor_count) * ANCESTOR_SIZE);
+        let cgroup = section(usize::from(header.cgroup_path_size));
+        let cwd = section(usize::from(header.cwd_size));
+        let args = section(usize::from(header.args_size));
 
         let (filename, argv) = split_first_string(args);
         // The last string lost its NUL when argv was cut at the buffer's end.
         let cut_mid_string = !argv.is_empty() && argv.last() != Some(&0);
         Some(Self {
-            truncated: header.args_truncated != 0 || cut_mid_string,
-            header,
-            filename,
+            truncated: header.args_truncated != 0 || header.argv_unreadable != 0 || cut_mid_string,
+            filename: (header.unreadable_args & 1 == 0).then_some(filename),
             argv: argv.strip_suffix(&[0]).unwrap_or(argv),
+            ancestors,
+            cgroup: (!cgroup.is_empty() || header.cgroup_path_cut != 0).then_some(CgroupPath {
+                path: cgroup,
+                cut: header.cgroup_path_cut != 0,
+            }),
+            cwd: (!cwd.is_empty() || header.cwd_cut != 0).then_some(Cwd {
+                path: cwd,
+                cut: header.cwd_cut != 0,
+                unreachable: header.cwd_unreachable != 0,
+            }),
+            header,
         })
     }
 
@@ -62,27 +117,57 @@ impl<'a> ExecEvent<'a> {
         c_str_bytes(&self.header.pcomm)
     }
 
-    /// argv as the new program received it, argv[0] first.
-    fn argv(&self) -> impl Iterator<Item = &'a [u8]> + Clone {
+    /// The ancestors, parent first: (tgid, comm).
+    pub fn ancestors(&self) -> impl Iterator<Item = (u32, &'a [u8])> + Clone {
+        self.ancestors.chunks_exact(ANCESTOR_SIZE).map(|record| {
+            let (pid, comm) = record.split_at(4);
+            let pid = u32::from_ne_bytes(pid.try_into().expect("4 bytes"));
+            (pid, c_str_bytes(comm))
+        })
+    }
+
+    /// The chain of ancestors goes on above the last one listed.
+    pub fn ancestors_cut(&self) -> bool {
+        self.header.ancestors_cut != 0
+    }
+
+    /// argv as the new program received it, argv[0] first; None for an
+    /// entry that could not be read.
+    fn argv(&self) -> impl Iterator<Item = Arg<'a>> + Clone {
+        let unreadable = self.header.unreadable_args;
         let argv = (!self.argv.is_empty()).then_some(self.argv);
-        argv.into_iter().flat_map(|a| a.split(|&b| b == 0))
+        let entries = argv.into_iter().flat_map(|a| a.split(|&b| b == 0));
+        // Entry 0 of the record is the file name: argv[i] is entry i + 1.
+        let readable = move |i: usize| i + 1 >= 64 || unreadable & (1 << (i + 1)) == 0;
+        entries
+            .enumerate()
+            .map(move |(i, arg)| readable(i).then_some(arg))
     }
 
     /// What upstream shows as the command line: the file name, then the
     /// caller's arguments (argv[1..]). When an interpreter ran, argv begins
-    /// with its own entries up to the file name: those are skipped.
-    pub fn args(&self) -> impl Iterator<Item = &'a [u8]> + Clone {
+    /// with its own entries up to the file name: those are skipped. None
+    /// stands for an argument that could not be read, and ends the list
+    /// when the rest of argv could not be.
+    pub fn args(&self) -> impl Iterator<Item = Arg<'a>> + Clone {
         let caller_argv0 = match self.header.interpreted != 0 {
             true => self
                 .argv()
                 .skip(1)
-                .position(|arg| arg == self.filename)
+                .position(|arg| arg.is_some() && arg == self.filename)
                 .map_or(0, |i| i + 1),
             false => 0,
         };
-        std::iter::once(self.filename).chain(self.argv().skip(caller_argv0 + 1))
+        let rest_unreadable = (self.header.argv_unreadable != 0).then_some(None);
+        std::iter::once(self.filename)
+            .chain(self.argv().skip(caller_argv0 + 1))
+            .chain(rest_unreadable)
     }
 }
+
+/// An argument as captured; None when it was not resident in the caller's
+/// memory and could not be read.
+pub type Arg<'a> = Option<&'a [u8]>;
 
 /// Splits at the first NUL: (string, rest after the NUL).
 fn split_first_string(bytes: &[u8]) -> (&[u8], &[u8]) {
@@ -98,6 +183,26 @@ pub(crate) mod tests {
 
     /// Builds a record the way the BPF program lays it out.
     pub(crate) fn record(comm: &str, args: &[u8], truncated: bool) -> Vec<u8> {
+        record_with(comm, args, &Context::default(), |header| {
+            header.args_truncated = u8::from(truncated);
+        })
+    }
+
+    /// The context sections of a record (--ancestors, --container, --cwd).
+    #[derive(Default)]
+    pub(crate) struct Context<'a> {
+        pub ancestors: &'a [(u32, &'a str)],
+        pub cgroup: &'a [u8],
+        pub cwd: &'a [u8],
+    }
+
+    /// A record with `context`, its header then changed by `edit`.
+    pub(crate) fn record_with(
+        comm: &str,
+        args: &[u8],
+        context: &Context<'_>,
+        edit: impl FnOnce(&mut exec_event_header),
+    ) -> Vec<u8> {
         let mut header = exec_event_header {
             timestamp_ns: 5_000_000_000,
             cgroup_id: 77,
@@ -107,21 +212,36 @@ pub(crate) mod tests {
             retval: 0,
             cpu: 1,
             args_size: args.len() as u16,
-            args_truncated: u8::from(truncated),
+            ancestor_count: context.ancestors.len() as u8,
+            cgroup_path_size: context.cgroup.len() as u16,
+            cwd_size: context.cwd.len() as u16,
             ..Default::default()
         };
         header.comm[..comm.len()].copy_from_slice(comm.as_bytes());
         header.pcomm[..4].copy_from_slice(b"bash");
+        edit(&mut header);
         // SAFETY: Plain types can be viewed as bytes.
         let mut data = unsafe { plain::as_bytes(&header) }.to_vec();
+        for (pid, comm) in context.ancestors {
+            data.extend_from_slice(&pid.to_ne_bytes());
+            let mut raw = [0u8; 16];
+            raw[..comm.len()].copy_from_slice(comm.as_bytes());
+            data.extend_from_slice(&raw);
+        }
+        data.extend_from_slice(context.cgroup);
+        data.extend_from_slice(context.cwd);
         data.extend_from_slice(args);
         data
     }
 
-    fn args_of(event: &ExecEvent<'_>) -> Vec<String> {
+    pub(crate) fn args_of(event: &ExecEvent<'_>) -> Vec<String> {
         event
             .args()
-            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .map(|a| {
+                a.map_or("(unreadable)".into(), |a| {
+                    String::from_utf8_lossy(a).into_owned()
+                })
+            })
             .collect()
     }
 
@@ -141,7 +261,10 @@ pub(crate) mod tests {
     fn argv_keeps_argv0() {
         let data = record("busybox", b"/bin/busybox\0ls\0-l\0", false);
         let event = ExecEvent::decode(&data).unwrap();
-        assert_eq!(event.argv().collect::<Vec<_>>(), [&b"ls"[..], b"-l"]);
+        assert_eq!(
+            event.argv().collect::<Vec<_>>(),
+            [Some(&b"ls"[..]), Some(b"-l")]
+        );
         let data = record("x", b"/x\0", false);
         assert_eq!(ExecEvent::decode(&data).unwrap().argv().count(), 0);
     }
@@ -201,5 +324,65 @@ pub(crate) mod tests {
         data.truncate(data.len() - 1);
         let event = ExecEvent::decode(&data).unwrap();
         assert_eq!(args_of(&event), ["/x", "a"]);
+    }
+
+    #[test]
+    fn context_sections_come_before_the_arguments() {
+        let context = Context {
+            ancestors: &[(4241, "bash"), (1, "systemd")],
+            cgroup: b"/system.slice/x.service",
+            cwd: b"/home/a b",
+        };
+        let data = record_with("ls", b"/bin/ls\0ls\0-l\0", &context, |_| {});
+        let event = ExecEvent::decode(&data).unwrap();
+        let ancestors: Vec<_> = event.ancestors().collect();
+        assert_eq!(ancestors, [(4241, &b"bash"[..]), (1, b"systemd")]);
+        assert!(!event.ancestors_cut());
+        let cgroup = event.cgroup.unwrap();
+        assert_eq!(
+            (cgroup.path, cgroup.cut),
+            (&b"/system.slice/x.service"[..], false)
+        );
+        assert_eq!(event.cwd.unwrap().path, b"/home/a b");
+        assert_eq!(args_of(&event), ["/bin/ls", "-l"]);
+        // Without the flags, no sections.
+        let data = record("ls", b"/bin/ls\0ls\0", false);
+        let event = ExecEvent::decode(&data).unwrap();
+        assert!(event.cgroup.is_none() && event.cwd.is_none());
+        assert_eq!(event.ancestors().count(), 0);
+    }
+
+    #[test]
+    fn sections_longer_than_the_record_are_cut_to_it() {
+        let context = Context {
+            cgroup: b"/a",
+            ..Context::default()
+        };
+        let data = record_with("x", b"/x\0", &context, |header| {
+            header.ancestor_count = 200;
+            header.cwd_size = u16::MAX;
+        });
+        let event = ExecEvent::decode(&data).unwrap();
+        assert!(event.ancestors().count() < 200);
+        assert!(event.filename.unwrap_or_default().is_empty());
+    }
+
+    #[test]
+    fn unreadable_entries_are_none_in_place() {
+        // argv[1] (entry 2) was not resident; argv[0] is dropped as usual.
+        let data = record_with("x", b"/x\0x\0\0c\0", &Context::default(), |header| {
+            header.unreadable_args = 1 << 2;
+        });
+        let event = ExecEvent::decode(&data).unwrap();
+        assert_eq!(args_of(&event), ["/x", "(unreadable)", "c"]);
+        assert!(!event.truncated);
+        // The file name itself, and argv from some entry on.
+        let data = record_with("x", b"\0x\0a\0", &Context::default(), |header| {
+            header.unreadable_args = 1;
+            header.argv_unreadable = 1;
+        });
+        let event = ExecEvent::decode(&data).unwrap();
+        assert_eq!(args_of(&event), ["(unreadable)", "a", "(unreadable)"]);
+        assert!(event.truncated);
     }
 }

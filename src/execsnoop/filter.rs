@@ -22,7 +22,9 @@ impl Filter<Exec> for EventFilter {
             }
         }
         if let Some(line) = &self.line {
-            let joined = event.args().collect::<Vec<_>>().join(&b' ');
+            // An argument that could not be read matches as empty.
+            let args = event.args().map(Option::unwrap_or_default);
+            let joined = args.collect::<Vec<_>>().join(&b' ');
             if !line.is_match(&joined) {
                 return false;
             }

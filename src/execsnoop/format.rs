@@ -3,11 +3,12 @@
 use std::io::Write;
 
 use super::cli::DEFAULT_MAX_ARGS;
-use super::event::{Exec, ExecEvent};
+use super::event::{Arg, Exec, ExecEvent};
+use crate::container;
 use crate::data_path::Formatter;
 use crate::output::clock::WallClock;
 use crate::output::escape::{push_escaped, push_padded, Quoting};
-use crate::output::json::JsonEvents;
+use crate::output::json::{JsonEvents, JsonObject};
 
 /// Which optional columns are shown and how arguments are written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +23,13 @@ pub struct Columns {
     pub cpu: bool,
     /// -M: PPCOMM, the parent's command name.
     pub parent_comm: bool,
+    /// --container: CONTAINER, the container or unit (last of the columns
+    /// before PCOMM).
+    pub container: bool,
+    /// --ancestors: ANCESTORS, the chain of parents (before ARGS).
+    pub ancestors: bool,
+    /// --cwd: CWD, the working directory (after ANCESTORS, before ARGS).
+    pub cwd: bool,
     /// -q: arguments in double quotes.
     pub quote: bool,
     /// --max-args: how many arguments are shown, the file name included.
@@ -36,6 +44,9 @@ impl Default for Columns {
             uid: false,
             cpu: false,
             parent_comm: false,
+            container: false,
+            ancestors: false,
+            cwd: false,
             quote: false,
             max_args: DEFAULT_MAX_ARGS,
         }
@@ -77,13 +88,26 @@ impl Formatter<Exec> for TextFormatter {
         if c.parent_comm {
             out.extend_from_slice(format!("{:<16} ", "PPCOMM").as_bytes());
         }
-        out.extend_from_slice(
-            format!(
-                "{:<16} {:<6} {:<6} {:>3} {}\n",
-                "PCOMM", "PID", "PPID", "RET", "ARGS"
-            )
-            .as_bytes(),
+        if c.container {
+            let _ = write!(
+                out,
+                "{:<width$} ",
+                "CONTAINER",
+                width = container::COLUMN_WIDTH
+            );
+        }
+        let _ = write!(
+            out,
+            "{:<16} {:<6} {:<6} {:>3} ",
+            "PCOMM", "PID", "PPID", "RET"
         );
+        if c.ancestors {
+            out.extend_from_slice(b"ANCESTORS ");
+        }
+        if c.cwd {
+            out.extend_from_slice(b"CWD ");
+        }
+        out.extend_from_slice(b"ARGS\n");
     }
 
     fn resync_clock(&mut self) {
@@ -111,8 +135,26 @@ impl Formatter<Exec> for TextFormatter {
             push_padded(out, event.parent_comm(), 16);
             out.push(b' ');
         }
+        if c.container {
+            match &event.cgroup {
+                Some(cgroup) => cgroup.push_column(out),
+                None => push_padded_column(out, b"?"),
+            }
+        }
         push_padded(out, event.comm(), 16);
         let _ = write!(out, " {:<6} {:<6} {:>3} ", h.pid, h.ppid, h.retval);
+        if c.ancestors {
+            push_ancestors(out, event);
+            out.push(b' ');
+        }
+        if c.cwd {
+            let shown = event.cwd.map(|cwd| {
+                let mut shown = Vec::new();
+                cwd.push_shown(&mut shown);
+                shown
+            });
+            push_argument(out, shown.as_deref(), c.quote);
+        }
 
         let mut more = event.truncated;
         for (shown, arg) in event.args().enumerate() {
@@ -120,14 +162,7 @@ impl Formatter<Exec> for TextFormatter {
                 more = true;
                 break;
             }
-            if c.quote {
-                out.push(b'"');
-                push_escaped(out, arg, Quoting::DoubleQuoted);
-                out.push(b'"');
-            } else {
-                push_escaped(out, arg, Quoting::Bare);
-            }
-            out.push(b' ');
+            push_argument(out, arg, c.quote);
         }
         if more {
             out.extend_from_slice(b" ...");
@@ -136,18 +171,70 @@ impl Formatter<Exec> for TextFormatter {
     }
 }
 
+/// What stands for an argument that could not be read.
+const UNREADABLE: &[u8] = b"(unreadable)";
+
+/// An argument (or the working directory, written like one), escaped, in
+/// double quotes with -q, followed by a space.
+fn push_argument(out: &mut Vec<u8>, arg: Arg<'_>, quote: bool) {
+    match (arg, quote) {
+        (None, _) => out.extend_from_slice(UNREADABLE),
+        (Some(arg), true) => {
+            out.push(b'"');
+            push_escaped(out, arg, Quoting::DoubleQuoted);
+            out.push(b'"');
+        }
+        (Some(arg), false) => push_escaped(out, arg, Quoting::Bare),
+    }
+    out.push(b' ');
+}
+
+fn push_padded_column(out: &mut Vec<u8>, text: &[u8]) {
+    push_padded(out, text, container::COLUMN_WIDTH);
+    out.push(b' ');
+}
+
+/// `comm(pid)` of each ancestor, parent first, joined by `<`, and `<...`
+/// when the chain goes on; `-` for none. A `<` in a command name is written
+/// `\x3c`, so the chain splits at its own separators only.
+fn push_ancestors(out: &mut Vec<u8>, event: &ExecEvent<'_>) {
+    let mut ancestors = event.ancestors().peekable();
+    if ancestors.peek().is_none() && !event.ancestors_cut() {
+        out.push(b'-');
+        return;
+    }
+    for (i, (pid, comm)) in ancestors.enumerate() {
+        if i > 0 {
+            out.push(b'<');
+        }
+        for (j, part) in comm.split(|&b| b == b'<').enumerate() {
+            if j > 0 {
+                out.extend_from_slice(b"\\x3c");
+            }
+            push_escaped(out, part, Quoting::Bare);
+        }
+        let _ = write!(out, "({pid})");
+    }
+    if event.ancestors_cut() {
+        out.extend_from_slice(b"<...");
+    }
+}
+
 /// One JSON object per exec, with every field the text has and more.
 pub struct JsonFormatter {
     lines: JsonEvents,
     /// --max-args: entries of `args` kept, the file name included.
     max_args: usize,
+    /// --ancestors: `ancestors` and `ancestors_truncated`.
+    ancestors: bool,
 }
 
 impl JsonFormatter {
-    pub fn new(max_args: usize) -> Self {
+    pub fn new(max_args: usize, ancestors: bool) -> Self {
         Self {
             lines: JsonEvents::new(),
             max_args,
+            ancestors,
         }
     }
 }
@@ -157,31 +244,66 @@ impl Formatter<Exec> for JsonFormatter {
         self.lines.resync_clock();
     }
 
+    fn write_loss(&mut self, out: &mut Vec<u8>, count: u64, cpu: Option<usize>) {
+        self.lines.write_loss(out, count, cpu);
+    }
+
     fn write_event(&mut self, out: &mut Vec<u8>, event: &ExecEvent<'_>) {
         let h = &event.header;
         let args = event.args().take(self.max_args);
         let truncated = event.truncated || event.args().nth(self.max_args).is_some();
-        self.lines
-            .begin(out, h.timestamp_ns)
-            .string("comm", event.comm())
+        let mut line = self.lines.begin(out, h.timestamp_ns);
+        line.string("comm", event.comm())
             .number("pid", h.pid)
             .number("ppid", h.ppid)
             .number("uid", h.uid)
             .number("retval", h.retval)
             .number("cpu", h.cpu)
-            .number("cgroup_id", h.cgroup_id)
-            .string("parent_comm", event.parent_comm())
-            .string("filename", event.filename)
-            .strings("args", args)
+            .number("cgroup_id", h.cgroup_id);
+        if let Some(cgroup) = &event.cgroup {
+            cgroup.push_json(&mut line);
+        }
+        line.string("parent_comm", event.parent_comm());
+        if self.ancestors {
+            line.raw("ancestors", &ancestors_json(event))
+                .boolean("ancestors_truncated", event.ancestors_cut());
+        }
+        if let Some(cwd) = &event.cwd {
+            let mut shown = Vec::new();
+            cwd.push_shown(&mut shown);
+            line.string("cwd", &shown);
+        }
+        match event.filename {
+            Some(filename) => line.string("filename", filename),
+            None => line.raw("filename", b"null"),
+        };
+        line.strings("args", args)
             .boolean("args_truncated", truncated)
             .end();
     }
 }
 
+/// `[{"pid":4241,"comm":"bash"},...]`, parent first; a comm that is not
+/// UTF-8 gets its `comm_base64` sibling, as everywhere.
+fn ancestors_json(event: &ExecEvent<'_>) -> Vec<u8> {
+    let mut json = vec![b'['];
+    for (i, (pid, comm)) in event.ancestors().enumerate() {
+        if i > 0 {
+            json.push(b',');
+        }
+        let mut object = JsonObject::begin(&mut json);
+        object.number("pid", pid).string("comm", comm);
+        json.push(b'}');
+    }
+    json.push(b']');
+    json
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::execsnoop::event::tests::record;
+    use crate::execsnoop::event::tests::{record, record_with, Context};
+    use crate::execsnoop::skel::types::exec_event_header;
 
     fn line(columns: Columns, args: &[u8], truncated: bool) -> String {
         let data = record("ls", args, truncated);
@@ -203,7 +325,7 @@ mod tests {
         let data = record("ls", b"/usr/bin/ls\0ls\0-la\0/tmp\0", false);
         let event = ExecEvent::decode(&data).unwrap();
         let mut out = Vec::new();
-        JsonFormatter::new(2).write_event(&mut out, &event);
+        JsonFormatter::new(2, false).write_event(&mut out, &event);
         let line = String::from_utf8(out).unwrap();
         assert!(line.starts_with("{\"time\":\""), "{line}");
         assert!(line.ends_with(
@@ -294,5 +416,100 @@ mod tests {
         assert!(line(three.clone(), args, false).ends_with("/bin/x a b  ...\n"));
         assert!(line(three.clone(), b"/bin/x\0x\0a\0b\0", false).ends_with("/bin/x a b \n"));
         assert!(line(three, b"/bin/x\0x\0a\0", true).ends_with("/bin/x a  ...\n"));
+    }
+
+    fn context_line(
+        columns: Columns,
+        context: &Context<'_>,
+        edit: impl FnOnce(&mut exec_event_header),
+    ) -> String {
+        let data = record_with("ls", b"/bin/ls\0ls\0-l\0", context, edit);
+        let event = ExecEvent::decode(&data).unwrap();
+        let mut out = Vec::new();
+        TextFormatter::new(columns, 0).write_event(&mut out, &event);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn context_columns_take_their_places_around_the_fixed_ones() {
+        let all = Columns {
+            parent_comm: true,
+            container: true,
+            ancestors: true,
+            cwd: true,
+            ..Columns::default()
+        };
+        assert_eq!(
+            header(all.clone()),
+            "PPCOMM           CONTAINER    PCOMM            PID    PPID   RET ANCESTORS CWD ARGS\n"
+        );
+        let context = Context {
+            ancestors: &[(4241, "bash"), (1, "systemd")],
+            cgroup: b"/system.slice/sshd.service",
+            cwd: b"/home/a b",
+        };
+        assert_eq!(
+            context_line(all.clone(), &context, |_| {}),
+            "bash             sshd.service ls               4242   4241     0 \
+             bash(4241)<systemd(1) /home/a b /bin/ls -l \n"
+        );
+        let quoted = Columns { quote: true, ..all };
+        assert!(context_line(quoted, &context, |_| {})
+            .ends_with(" \"/home/a b\" \"/bin/ls\" \"-l\" \n"));
+    }
+
+    #[test]
+    fn ancestor_names_cannot_fake_the_chain_and_cut_chains_say_so() {
+        let columns = Columns {
+            ancestors: true,
+            ..Columns::default()
+        };
+        let context = Context {
+            ancestors: &[(10, "x(5)<init\n")],
+            ..Context::default()
+        };
+        let row = context_line(columns.clone(), &context, |h| h.ancestors_cut = 1);
+        assert!(row.contains(" 0 x(5)\\x3cinit\\n(10)<... /bin/ls"), "{row}");
+        let row = context_line(columns, &Context::default(), |_| {});
+        assert!(row.contains(" 0 - /bin/ls"), "{row}");
+    }
+
+    #[test]
+    fn cut_and_unreachable_working_directories_are_marked() {
+        let columns = Columns {
+            cwd: true,
+            ..Columns::default()
+        };
+        let context = Context {
+            cwd: b"/leaf",
+            ..Context::default()
+        };
+        let row = context_line(columns.clone(), &context, |h| h.cwd_cut = 1);
+        assert!(row.contains(" 0 .../leaf /bin/ls"), "{row}");
+        let row = context_line(columns, &context, |h| h.cwd_unreachable = 1);
+        assert!(row.contains(" 0 (unreachable)/leaf /bin/ls"), "{row}");
+    }
+
+    #[test]
+    fn json_has_the_context_fields_and_nulls_for_unreadable_arguments() {
+        let context = Context {
+            ancestors: &[(4241, "bash")],
+            cgroup: b"/docker/4f1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7a8",
+            cwd: b"/srv",
+        };
+        let data = record_with("ls", b"/bin/ls\0ls\0\0", &context, |h| {
+            h.unreadable_args = 1 << 2
+        });
+        let event = ExecEvent::decode(&data).unwrap();
+        let mut out = Vec::new();
+        JsonFormatter::new(20, true).write_event(&mut out, &event);
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.contains(
+            "\"cgroup_id\":77,\"cgroup\":\"/docker/4f1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7a8\",\
+             \"container_id\":\"4f1c2b3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7a8\",\
+             \"parent_comm\":\"bash\",\"ancestors\":[{\"pid\":4241,\"comm\":\"bash\"}],\
+             \"ancestors_truncated\":false,\"cwd\":\"/srv\",\"filename\":\"/bin/ls\",\
+             \"args\":[\"/bin/ls\",null],\"args_truncated\":false}"
+        ), "{line}");
     }
 }

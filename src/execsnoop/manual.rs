@@ -65,6 +65,10 @@ pub const MANUAL: Manual = Manual {
             args: "-c CG",
             purpose: "trace process under cgroupsv2 path CG",
         },
+        Example {
+            args: "--container --ancestors --cwd",
+            purpose: "say which container or service, which parents, which directory",
+        },
     ],
     example_column: 20,
     overhead: &[
@@ -76,13 +80,25 @@ pub const MANUAL: Manual = Manual {
     ],
     caveats: &[
         "Up to 8 KiB of arguments are kept per exec; longer argument lists end with \
-         \" ...\". Arguments and names are escaped so one exec is always one line: \
-         control characters as \\n, \\t, \\r or \\xHH, invalid UTF-8 as \\xHH, Unicode \
-         line separators and bidirectional overrides as \\u{HHHH}.",
-        "If events come faster than they are read, the ring buffer fills and \
-         \"Lost N events!\" is printed on stderr.",
+         \" ...\". Arguments and names are escaped so one exec is always one line and \
+         nothing is hidden: control characters as \\n, \\t, \\r or \\xHH, invalid UTF-8 \
+         as \\xHH, every other invisible or format character (zero-width and \
+         bidirectional marks, unusual spaces, tags) as \\u{HHHH}. With -q a backslash \
+         is written \\\\ as well, so each quoted argument reads back exactly.",
+        "If events come faster than they are read, the event channel fills and \
+         \"Lost N events!\" is printed on stderr (with --json, a record in the stream \
+         too); every event is printed or counted, up to the exit.",
         "Scripts show what the caller ran, not the interpreter's argv; on kernels \
          without BTF (the classic tracepoint) the interpreter's entries show too.",
+        "A failed exec's (-x) arguments are read from the caller's memory; one that \
+         is not resident there cannot be read by a tracepoint program and is shown \
+         as (unreadable).",
+        "--container, --ancestors and --cwd are read in the kernel at the exec. \
+         CONTAINER is the container's short id when the cgroup v2 path names one \
+         (Docker, containerd/Kubernetes, CRI-O, Podman; systemd or cgroupfs naming), \
+         else the systemd unit or scope, else the cgroup path, - for the root. CWD \
+         is relative to the process's own root (a chroot's, a container's); a path \
+         too long to keep whole shows its leaf side after .../ .",
         "Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and a kernel with \
          BTF (or --btf). With -x, or without kernel BTF, tracefs is needed and \
          mounted at /sys/kernel/tracing when it is not mounted.",

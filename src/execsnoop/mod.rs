@@ -75,6 +75,9 @@ impl Tool for Execsnoop {
     fn configure(&self, object: &mut OpenBpf) -> Result<()> {
         object.set_flag("filter_by_cgroup", self.cgroup.is_some())?;
         object.set_flag("report_failed", self.cli.fails)?;
+        object.set_flag("report_ancestors", self.cli.ancestors)?;
+        object.set_flag("report_cgroup_path", self.cli.container)?;
+        object.set_flag("report_cwd", self.cli.cwd)?;
         if let Some(ppid) = self.cli.ppid {
             object.set_global("filter_ppid", &ppid)?;
         }
@@ -88,10 +91,10 @@ impl Tool for Execsnoop {
         }
     }
 
-    fn printer(&self, started_ns: u64) -> Printer<Exec> {
+    fn printer(&self, started_ns: u64, _object: &LoadedBpf) -> Result<Printer<Exec>> {
         let cli = &self.cli;
         let formatter: Box<dyn Formatter<Exec>> = if cli.common.json {
-            Box::new(JsonFormatter::new(cli.max_args))
+            Box::new(JsonFormatter::new(cli.max_args, cli.ancestors))
         } else {
             let columns = Columns {
                 time: cli.time,
@@ -99,6 +102,9 @@ impl Tool for Execsnoop {
                 uid: cli.print_uid,
                 cpu: cli.print_cpu,
                 parent_comm: cli.print_pcomm,
+                container: cli.container,
+                ancestors: cli.ancestors,
+                cwd: cli.cwd,
                 quote: cli.quote,
                 max_args: cli.max_args,
             };
@@ -108,7 +114,11 @@ impl Tool for Execsnoop {
             name: cli.name.clone(),
             line: cli.line.clone(),
         };
-        Printer::new(Self::TRACED, Some(Box::new(filter)), formatter)
+        Ok(Printer::new(
+            Self::TRACED,
+            Some(Box::new(filter)),
+            formatter,
+        ))
     }
 }
 
@@ -120,7 +130,15 @@ mod tests {
 
     #[test]
     fn the_object_has_every_name_the_tool_uses() {
-        let cli = Cli::parse_from(["execsnoop", "-x", "-P", "1"]);
+        let cli = Cli::parse_from([
+            "execsnoop",
+            "-x",
+            "-P",
+            "1",
+            "--container",
+            "--ancestors",
+            "--cwd",
+        ]);
         crate::runtime::pipeline::check_names(&Execsnoop { cli, cgroup: None });
     }
 }

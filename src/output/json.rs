@@ -8,7 +8,8 @@
 
 use std::io::Write;
 
-use crate::output::clock::WallClock;
+use crate::output::clock::{monotonic_ns, WallClock};
+use crate::output::escape::is_invisible;
 
 /// Appends `bytes` as a JSON string; false when invalid UTF-8 was replaced.
 pub fn push_string(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
@@ -22,10 +23,15 @@ pub fn push_string(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
                 '\n' => out.extend_from_slice(b"\\n"),
                 '\t' => out.extend_from_slice(b"\\t"),
                 '\r' => out.extend_from_slice(b"\\r"),
-                // Other controls, and the separators some JSON readers
-                // (JavaScript before ES2019) take for line ends.
-                '\0'..='\x1f' | '\x7f' | '\u{2028}' | '\u{2029}' => {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
+                // Other controls, the separators some JSON readers
+                // (JavaScript before ES2019) take for line ends, and what
+                // would be invisible where the line is shown: escaped, the
+                // string is still exact.
+                c if is_invisible(c) => {
+                    let mut utf16 = [0u16; 2];
+                    for unit in c.encode_utf16(&mut utf16) {
+                        let _ = write!(out, "\\u{unit:04x}");
+                    }
                 }
                 _ => {
                     let mut utf8 = [0u8; 4];
@@ -120,6 +126,17 @@ impl JsonEvents {
     pub fn resync_clock(&mut self) {
         self.clock.resync();
     }
+
+    /// A loss record: `count` events (on `cpu`, for per-CPU buffers) could
+    /// not be delivered, noticed now.
+    pub fn write_loss(&self, out: &mut Vec<u8>, count: u64, cpu: Option<usize>) {
+        let mut object = self.begin(out, monotonic_ns());
+        object.number("lost", count);
+        if let Some(cpu) = cpu {
+            object.number("cpu", cpu as u64);
+        }
+        object.end();
+    }
 }
 
 /// Builds one JSON object, field by field, ending the line.
@@ -169,12 +186,13 @@ impl<'a> JsonObject<'a> {
         self
     }
 
-    /// An array of text; `<name>_base64`, an array of every element in
-    /// base64, follows when any element is not UTF-8.
+    /// An array of text, where None is `null` (a value that could not be
+    /// read); `<name>_base64`, an array of every element in base64 (and the
+    /// same `null`s), follows when any element is not UTF-8.
     pub fn strings<'v>(
         &mut self,
         name: &str,
-        values: impl Iterator<Item = &'v [u8]> + Clone,
+        values: impl Iterator<Item = Option<&'v [u8]>> + Clone,
     ) -> &mut Self {
         self.key(name);
         self.out.push(b'[');
@@ -183,7 +201,10 @@ impl<'a> JsonObject<'a> {
             if i > 0 {
                 self.out.push(b',');
             }
-            exact &= push_string(self.out, value);
+            match value {
+                Some(value) => exact &= push_string(self.out, value),
+                None => self.out.extend_from_slice(b"null"),
+            }
         }
         self.out.push(b']');
         if !exact {
@@ -193,9 +214,14 @@ impl<'a> JsonObject<'a> {
                 if i > 0 {
                     self.out.push(b',');
                 }
-                self.out.push(b'"');
-                push_base64(self.out, value);
-                self.out.push(b'"');
+                match value {
+                    Some(value) => {
+                        self.out.push(b'"');
+                        push_base64(self.out, value);
+                        self.out.push(b'"');
+                    }
+                    None => self.out.extend_from_slice(b"null"),
+                }
             }
             self.out.push(b']');
         }
@@ -235,6 +261,11 @@ mod tests {
         assert_eq!(
             string("é\u{2028}".as_bytes()),
             ("\"é\\u2028\"".into(), true)
+        );
+        // Invisible characters, astral ones as surrogate pairs.
+        assert_eq!(
+            string("a\u{200b}\u{e0041}".as_bytes()),
+            ("\"a\\u200b\\udb40\\udc41\"".into(), true)
         );
     }
 
@@ -282,12 +313,15 @@ mod tests {
             .boolean("ok", true)
             .string("comm", b"sh")
             .string("bad", b"\xff")
-            .strings("args", [&b"a"[..], &b"\xfe"[..]].into_iter())
+            .strings(
+                "args",
+                [Some(&b"a"[..]), Some(&b"\xfe"[..]), None].into_iter(),
+            )
             .end();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "{\"pid\":7,\"ok\":true,\"comm\":\"sh\",\"bad\":\"\u{fffd}\",\"bad_base64\":\"/w==\",\
-             \"args\":[\"a\",\"\u{fffd}\"],\"args_base64\":[\"YQ==\",\"/g==\"]}\n"
+             \"args\":[\"a\",\"\u{fffd}\",null],\"args_base64\":[\"YQ==\",\"/g==\",null]}\n"
         );
     }
 }

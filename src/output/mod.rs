@@ -5,7 +5,8 @@ pub mod clock;
 pub mod escape;
 pub mod json;
 
-use std::io::{self, Write};
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Whether the event loop goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,6 +14,25 @@ use std::io::{self, Write};
 pub enum Flow {
     Continue,
     Stop,
+}
+
+/// What the flush in progress has yet to write: if stdout blocks and a
+/// stop signal comes, the watchdog (runtime::signals) says how much was lost.
+static UNWRITTEN_BYTES: AtomicUsize = AtomicUsize::new(0);
+static UNWRITTEN_LINES: AtomicUsize = AtomicUsize::new(0);
+
+/// (lines, bytes) of output the flush in progress has not written.
+pub fn unwritten() -> (usize, usize) {
+    (
+        UNWRITTEN_LINES.load(Ordering::SeqCst),
+        UNWRITTEN_BYTES.load(Ordering::SeqCst),
+    )
+}
+
+fn set_unwritten(rest: &[u8]) {
+    UNWRITTEN_BYTES.store(rest.len(), Ordering::SeqCst);
+    let lines = rest.iter().filter(|&&b| b == b'\n').count();
+    UNWRITTEN_LINES.store(lines, Ordering::SeqCst);
 }
 
 /// Lines waiting for the next flush. Written in one write(2) per batch, so a
@@ -44,16 +64,11 @@ impl Output {
         self.flush()
     }
 
-    /// Writes what is pending. A reader that went away (`| head`) ends the
-    /// tool quietly; any other write error is reported.
+    /// Writes what is pending, straight to fd 1 (no buffer in between, so
+    /// what is unwritten is known exactly). A reader that went away
+    /// (`| head`) ends the tool quietly; any other write error is reported.
     pub fn flush(&mut self) -> io::Result<Flow> {
-        if self.pending.is_empty() {
-            return Ok(Flow::Continue);
-        }
-        let mut stdout = io::stdout().lock();
-        let result = stdout
-            .write_all(&self.pending)
-            .and_then(|()| stdout.flush());
+        let result = write_all(&self.pending);
         self.pending.clear();
         match result {
             Ok(()) => Ok(Flow::Continue),
@@ -61,4 +76,22 @@ impl Output {
             Err(err) => Err(err),
         }
     }
+}
+
+fn write_all(mut rest: &[u8]) -> io::Result<()> {
+    let stdout = io::stdout();
+    let stdout = std::os::fd::AsFd::as_fd(&stdout);
+    while !rest.is_empty() {
+        set_unwritten(rest);
+        match nix::unistd::write(stdout, rest) {
+            Ok(written) => rest = &rest[written..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(errno) => {
+                set_unwritten(&[]);
+                return Err(errno.into());
+            }
+        }
+    }
+    set_unwritten(rest);
+    Ok(())
 }

@@ -1,5 +1,7 @@
 //! Polls the event channel until a signal, the end of stdout, or an error,
-//! and says on stderr how many events the kernel could not hand over.
+//! and accounts for every event the programs sent: each is handed to the
+//! handler or counted as lost, up to the exit (the programs are detached
+//! before the last drain, so nothing arrives after it).
 
 use std::cell::{Cell, RefCell};
 use std::thread;
@@ -9,40 +11,27 @@ use libbpf_rs::{ErrorKind, Map, MapCore, MapFlags, PerfBufferBuilder, RingBuffer
 
 use crate::error::{Error, Result};
 use crate::output::Flow;
-use crate::runtime::channel::{EventChannel, PERF_BUFFER_PAGES};
+use crate::runtime::channel::{ChannelKind, EventChannel, BATCH_INTERVAL};
 use crate::runtime::object::LoadedBpf;
 use crate::runtime::signals::stop_requested;
 
-/// How often the loop wakes without events, to notice a stop request.
+/// How long a poll waits without events, so a stop request is noticed.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
-/// After a batch, events are left to gather this long before the next one is
-/// taken: at most 20 wakeups and writes a second however fast events come
-/// (the cost per event falls as the rate rises), each line is out within
-/// 50 ms, and an event on an idle system still wakes the loop at once.
-const BATCH_GATHER: Duration = Duration::from_millis(50);
-/// How often the BPF side's lost-event counter is read.
+/// How often the programs' count of lost events is read.
 const LOST_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// What a tool does with the records it receives.
 pub trait EventHandler {
     /// The channel is open: every event from now on is delivered. The moment
-    /// to tell the operator (header, ready line); by default, what is pending
-    /// in the output (the header) is written.
-    fn ready(&mut self) -> Result<Flow> {
-        self.end_of_batch()
-    }
+    /// to tell the operator (header, ready line).
+    fn ready(&mut self) -> Result<Flow>;
     /// One record, as the BPF program sent it.
     fn handle_event(&mut self, data: &[u8]);
     /// Called after each batch of records: the moment to write output.
     /// `Flow::Stop` (stdout closed) ends the loop.
     fn end_of_batch(&mut self) -> Result<Flow>;
-    /// `count` events could not be delivered (on `cpu`, for a perf buffer).
-    fn events_lost(&mut self, count: u64, cpu: Option<i32>) {
-        match cpu {
-            Some(cpu) => eprintln!("Lost {count} events on CPU #{cpu}!"),
-            None => eprintln!("Lost {count} events!"),
-        }
-    }
+    /// `count` events could not be delivered (on `cpu`, for per-CPU buffers).
+    fn events_lost(&mut self, count: u64, cpu: Option<usize>);
 }
 
 /// Opens the channel, tells the handler it is ready, then runs until
@@ -59,18 +48,21 @@ pub fn run_event_loop(
         received.set(received.get() + 1);
         handler.borrow_mut().handle_event(data);
     };
-    let batches = Batches {
-        handler: &handler,
-        received: &received,
-    };
     let channel_error = |err: libbpf_rs::Error| Error::from_libbpf("reading events", &err);
     let events = object.map(channel.map_name())?;
     let lost_events = object.map("lost_events")?;
-    let mut lost = LostEvents::new(&lost_events);
+    let mut lost = LostEvents::new(&lost_events, channel.kind);
     let report_lost = |count, cpu| handler.borrow_mut().events_lost(count, cpu);
+    let batches = Batches {
+        handler: &handler,
+        received: &received,
+        // Without the kernel's wake-up policy, records gather while user
+        // space sleeps after a batch.
+        gather: (!channel.kernel_batches).then_some(BATCH_INTERVAL),
+    };
 
-    match channel {
-        EventChannel::RingBuffer => {
+    let stopped_by_signal = match channel.kind {
+        ChannelKind::RingBuffer => {
             let mut builder = RingBufferBuilder::new();
             builder
                 .add(&events, |data| {
@@ -79,27 +71,42 @@ pub fn run_event_loop(
                 })
                 .map_err(channel_error)?;
             let ring = builder.build().map_err(channel_error)?;
-            batches.run(
+            let stopped = batches.run(
                 |timeout| ring.poll(timeout),
                 || ring.consume(),
                 || lost.report_if_due(report_lost),
             )?;
+            if stopped {
+                object.detach();
+                let _ = ring.consume();
+            }
+            stopped
         }
-        EventChannel::PerfBuffer => {
+        ChannelKind::PerfBuffer => {
             let perf = PerfBufferBuilder::new(&events)
-                .pages(PERF_BUFFER_PAGES)
+                .pages(channel.perf_pages_per_cpu())
                 .sample_cb(|_cpu, data| on_event(data))
-                .lost_cb(|cpu, count| report_lost(count, Some(cpu)))
                 .build()
                 .map_err(channel_error)?;
-            batches.run(
+            let stopped = batches.run(
                 |timeout| perf.poll(timeout),
                 || perf.consume(),
                 || lost.report_if_due(report_lost),
             )?;
+            if stopped {
+                object.detach();
+                let _ = perf.consume();
+            }
+            stopped
         }
+    };
+    if stopped_by_signal {
+        // What the kernel sent before the programs were detached is shown,
+        // and what it could not send is counted (a stdout closed meanwhile
+        // changes nothing now).
+        lost.report(report_lost);
+        let _ = handler.borrow_mut().end_of_batch()?;
     }
-    lost.report(report_lost);
     Ok(())
 }
 
@@ -108,23 +115,27 @@ pub fn run_event_loop(
 struct Batches<'a, H> {
     handler: &'a RefCell<H>,
     received: &'a Cell<u64>,
+    gather: Option<Duration>,
 }
 
 impl<H: EventHandler> Batches<'_, &mut H> {
+    /// Runs until a stop signal (true) or the end of stdout (false). After
+    /// each wait, whatever is in the channel is taken: records may gather
+    /// there without waking us (the ring buffer's wake-up policy).
     fn run(
         &self,
         poll: impl Fn(Duration) -> libbpf_rs::Result<()>,
         drain: impl Fn() -> libbpf_rs::Result<()>,
         mut after_batch: impl FnMut(),
-    ) -> Result<()> {
+    ) -> Result<bool> {
         if self.handler.borrow_mut().ready()? == Flow::Stop {
-            return Ok(());
+            return Ok(false);
         }
         while !stop_requested() {
             let before = self.received.get();
-            let polled = poll(POLL_INTERVAL);
+            let polled = poll(POLL_INTERVAL).and_then(|()| drain());
             if self.handler.borrow_mut().end_of_batch()? == Flow::Stop {
-                return Ok(());
+                return Ok(false);
             }
             if let Err(err) = polled {
                 if err.kind() != ErrorKind::Interrupted {
@@ -132,59 +143,70 @@ impl<H: EventHandler> Batches<'_, &mut H> {
                 }
             }
             after_batch();
-            if self.received.get() != before {
-                thread::sleep(BATCH_GATHER);
+            if let Some(gather) = self.gather.filter(|_| self.received.get() != before) {
+                thread::sleep(gather);
             }
         }
-        // Stopped by a signal: what the kernel already sent is still shown
-        // (a stdout closed meanwhile changes nothing now).
-        let _ = drain();
-        let _ = self.handler.borrow_mut().end_of_batch()?;
-        Ok(())
+        Ok(true)
     }
 }
 
-/// The per-CPU count of events the BPF side could not send (ring buffer full,
-/// a table full); full perf buffers are reported by their own callback.
+/// The programs' per-CPU count of events they could not send (channel full,
+/// a table full), and how much of it has been reported.
 struct LostEvents<'a, 'obj> {
     map: &'a Map<'obj>,
-    reported: u64,
+    /// Per-CPU buffers report per CPU, as upstream's perf buffer does.
+    per_cpu: bool,
+    reported: Vec<u64>,
     last_check: Instant,
 }
 
 impl<'a, 'obj> LostEvents<'a, 'obj> {
-    fn new(map: &'a Map<'obj>) -> Self {
+    fn new(map: &'a Map<'obj>, kind: ChannelKind) -> Self {
         Self {
             map,
-            reported: 0,
+            per_cpu: kind == ChannelKind::PerfBuffer,
+            reported: Vec::new(),
             last_check: Instant::now(),
         }
     }
 
-    fn total(&self) -> u64 {
+    fn counts(&self) -> Vec<u64> {
         let key = 0u32.to_ne_bytes();
-        match self.map.lookup_percpu(&key, MapFlags::ANY) {
-            Ok(Some(per_cpu)) => per_cpu
-                .iter()
-                .filter_map(|value| value.get(..8)?.try_into().ok())
-                .map(u64::from_ne_bytes)
-                .sum(),
-            _ => 0,
-        }
+        let Ok(Some(per_cpu)) = self.map.lookup_percpu(&key, MapFlags::ANY) else {
+            return Vec::new();
+        };
+        let count = |value: &Vec<u8>| value.get(..8)?.try_into().ok().map(u64::from_ne_bytes);
+        per_cpu
+            .iter()
+            .map(|value| count(value).unwrap_or(0))
+            .collect()
     }
 
-    fn report_if_due(&mut self, report: impl Fn(u64, Option<i32>)) {
+    fn report_if_due(&mut self, report: impl Fn(u64, Option<usize>)) {
         if self.last_check.elapsed() >= LOST_CHECK_INTERVAL {
             self.report(report);
         }
     }
 
-    fn report(&mut self, report: impl Fn(u64, Option<i32>)) {
+    fn report(&mut self, report: impl Fn(u64, Option<usize>)) {
         self.last_check = Instant::now();
-        let total = self.total();
-        if total > self.reported {
-            report(total - self.reported, None);
-            self.reported = total;
+        let counts = self.counts();
+        self.reported.resize(counts.len(), 0);
+        let new = counts
+            .iter()
+            .zip(&self.reported)
+            .map(|(now, before)| now - before);
+        if self.per_cpu {
+            for (cpu, count) in new.enumerate().filter(|(_, count)| *count > 0) {
+                report(count, Some(cpu));
+            }
+        } else {
+            let total: u64 = new.sum();
+            if total > 0 {
+                report(total, None);
+            }
         }
+        self.reported = counts;
     }
 }

@@ -3,6 +3,7 @@
 //! the maps. Names are checked: a wrong one is an error naming it, which the
 //! tools' unit tests catch by opening their objects (no privileges needed).
 
+use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::io::Read;
 use std::os::fd::AsFd;
@@ -144,7 +145,7 @@ impl OpenBpf {
             .map_err(|err| Error::from_libbpf("loading", &err))?;
         Ok(LoadedBpf {
             object,
-            links: Vec::new(),
+            links: RefCell::default(),
         })
     }
 }
@@ -174,28 +175,33 @@ fn read_only_globals(object: &OpenObject) -> Result<Vec<Global>> {
 /// A loaded object, and the links of its attached programs (declared
 /// first: they are dropped, and the programs detached, before the object).
 pub struct LoadedBpf {
-    links: Vec<Link>,
+    links: RefCell<Vec<Link>>,
     object: libbpf_rs::Object,
 }
 
 impl LoadedBpf {
     /// Attaches every loaded program where its section says, except
     /// iterators: each run of one is attached to what it walks (`iterate_map`).
-    pub fn attach(&mut self) -> Result<()> {
+    pub fn attach(&self) -> Result<()> {
         for prog in self.object.progs_mut() {
             if prog.autoload() && !prog.section().as_bytes().starts_with(ITERATOR_SECTION) {
                 let link = prog
                     .attach()
                     .map_err(|err| Error::from_libbpf("attaching", &err))?;
-                self.links.push(link);
+                self.links.borrow_mut().push(link);
             }
         }
         Ok(())
     }
 
+    /// Detaches every program: no event is sent after this returns.
+    pub fn detach(&self) {
+        self.links.borrow_mut().clear();
+    }
+
     /// Runs the loaded iterator program `program` (`SEC("iter/...")`) over
     /// the map `map` and returns all it wrote.
-    pub fn iterate_map(&mut self, program: &str, map: &str) -> Result<Vec<u8>> {
+    pub fn iterate_map(&self, program: &str, map: &str) -> Result<Vec<u8>> {
         let failed = |err| Error::from_libbpf(&format!("walking the map {map}"), &err);
         let map_fd = self.map(map)?.as_fd().try_clone_to_owned();
         let map_fd = map_fd.map_err(|err| Error::new(format!("walking the map {map}: {err}")))?;

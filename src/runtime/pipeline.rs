@@ -3,7 +3,7 @@
 //! works, then run the data path until a stop signal, and end with the
 //! tool's final report. A tool supplies only what is its own, through `Tool`.
 
-use std::process::ExitCode;
+use std::ffi::c_int;
 
 use crate::cli::{tool_main, CommonArgs, PinnedFilterArgs};
 use crate::data_path::{Decode, Printer};
@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 use crate::output::clock::monotonic_ns;
 use crate::output::Output;
 use crate::runtime::attach::{hooks_need_tracefs, Attempts, Way};
+#[cfg(test)]
+use crate::runtime::channel::ChannelKind;
 use crate::runtime::channel::EventChannel;
 use crate::runtime::event_loop::run_event_loop;
 use crate::runtime::object::{LoadedBpf, OpenBpf};
@@ -38,7 +40,7 @@ pub trait Tool: Sized {
     /// The BPF object build.rs compiled from src/bpf/NAME.bpf.c.
     const OBJECT: &'static [u8];
 
-    type Cli: clap::Parser;
+    type Cli: crate::argp::ArgpParser;
     /// The kernel's records, as the data path decodes them.
     type Record: Decode + 'static;
 
@@ -64,18 +66,25 @@ pub trait Tool: Sized {
         ))
     }
     /// The data path, created once tracing has begun; `started_ns` is the
-    /// CLOCK_MONOTONIC time the tool started at.
-    fn printer(&self, started_ns: u64) -> Printer<Self::Record>;
+    /// CLOCK_MONOTONIC time the tool started at. `object` holds the maps a
+    /// formatter may read (tcpconnect's table of cgroup paths).
+    fn printer(&self, started_ns: u64, object: &LoadedBpf) -> Result<Printer<Self::Record>>;
     /// After the loop ended: what the tool reports last (a table, a count),
     /// from its maps or by running an iterator program of its object.
-    fn finish(&self, _object: &mut LoadedBpf, _output: &mut Output) -> Result<()> {
+    fn finish(&self, _object: &LoadedBpf, _output: &mut Output) -> Result<()> {
         Ok(())
     }
 }
 
-/// A tool's whole `main`.
-pub fn run<T: Tool>() -> ExitCode {
-    tool_main(T::NAME, trace::<T>)
+/// A tool's whole program, called from the C `main` of its src/bin file.
+/// Rust's own start-up is skipped: it installs a stack-overflow handler that
+/// parses /proc/self/maps, which alone maps a quarter of the tool's resident
+/// memory. What the tools need of it, a SIGPIPE that does not kill (a closed
+/// stdout is an EPIPE error), is done here.
+pub fn main<T: Tool>() -> c_int {
+    // SAFETY: sets a signal disposition; no handler runs.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    c_int::from(tool_main(T::NAME, trace::<T>))
 }
 
 fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
@@ -84,25 +93,37 @@ fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
     system::prepare(T::NAME, &shared.common)?;
     let tool = T::new(cli)?;
     let pinned = PinnedFilters::open(&shared.pinned)?;
-    let channel = EventChannel::detect();
+    let channel = EventChannel::choose(shared.common.buffer_size);
 
     let ways = tool.ways().into_iter();
     let ways =
         ways.filter(|way| *way != Way::BtfTracepoint || !switches::btf_tracepoints_disabled());
     let attempts = Attempts::run(ways, |way, hooks| {
-        load_and_attach(&tool, &shared, &pinned, channel, way, hooks)
+        let attached = load_and_attach(&tool, &shared, &pinned, channel, way, hooks);
+        // Loading leaves freed memory behind (a failed attempt's whole
+        // object): returned now, it does not add up across attempts.
+        release_freed_memory();
+        attached
     });
     if shared.common.verbose {
         attempts.tell(T::NAME);
     }
-    let Some((_, _, mut object)) = attempts.attached else {
+    let Some((_, _, object)) = attempts.attached else {
         return Err(tool.no_way_error(&attempts.reasons()));
     };
-    signals::install_stop_handler()?;
+    signals::install_stop_handler(T::NAME)?;
 
-    let mut printer = tool.printer(started_ns);
+    let mut printer = tool.printer(started_ns, &object)?;
     run_event_loop(channel, &object, &mut printer)?;
-    tool.finish(&mut object, &mut printer.output)
+    tool.finish(&object, &mut printer.output)
+}
+
+fn release_freed_memory() {
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Opens the tool's object for `way`, configures, loads and attaches it;
@@ -129,7 +150,7 @@ fn load_and_attach<T: Tool>(
     }
     tool.configure(&mut object)?;
 
-    let mut object = object.load()?;
+    let object = object.load()?;
     pinned.install(&object)?;
     tool.fill_maps(&object)?;
     object.attach()?;
@@ -142,7 +163,11 @@ fn load_and_attach<T: Tool>(
 #[cfg(test)]
 pub(crate) fn check_names<T: Tool>(tool: &T) {
     for way in tool.ways() {
-        for channel in [EventChannel::RingBuffer, EventChannel::PerfBuffer] {
+        for kind in [ChannelKind::RingBuffer, ChannelKind::PerfBuffer] {
+            let channel = EventChannel {
+                kind,
+                ..EventChannel::choose(None)
+            };
             let mut object = OpenBpf::open(T::NAME, T::OBJECT, None).expect("open the object");
             object
                 .load_only(&tool.programs(way))

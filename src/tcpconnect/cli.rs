@@ -2,6 +2,7 @@
 
 use clap::{Parser, ValueEnum};
 
+use crate::argp::ArgpParser;
 use crate::bpf_constants::MAX_PORTS;
 use crate::cli::{parse_pid, parse_uid, CommonArgs, PinnedFilterArgs};
 
@@ -16,6 +17,25 @@ pub enum AttachChoice {
     /// The sock:inet_sock_set_state tracepoint, BTF-typed where possible (Linux >= 5.2)
     Tracepoint,
 }
+
+/// Upstream's long options (libbpf-tools tcpconnect, with argp's own): a
+/// prefix unique among these means that option, even where one of ours
+/// shares it (src/argp.rs).
+pub const UPSTREAM_LONG_OPTIONS: &[&str] = &[
+    "timestamp",
+    "pid",
+    "uid",
+    "print-uid",
+    "count",
+    "source-port",
+    "port",
+    "cgroupmap",
+    "mntnsmap",
+    "verbose",
+    "help",
+    "usage",
+    "version",
+];
 
 #[derive(Debug, Parser)]
 #[command(
@@ -61,6 +81,9 @@ pub struct Cli {
     /// Include LPORT (the local port) on output
     #[arg(short = 'L', long)]
     pub lport: bool,
+    /// Include the container (short id), else the systemd unit, else the cgroup v2 path (CONTAINER column)
+    #[arg(long, conflicts_with = "count")]
+    pub container: bool,
     /// Print each connect once its result is known, with RESULT (ok, refused,
     /// timeout, closed, an error such as EHOSTUNREACH, pending on exit) and
     /// LAT(ms) last; with -c, count per result. -t counts from the start
@@ -74,6 +97,10 @@ pub struct Cli {
     pub attach: AttachChoice,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+impl ArgpParser for Cli {
+    const UPSTREAM_LONG_OPTIONS: &'static [&'static str] = UPSTREAM_LONG_OPTIONS;
 }
 
 impl Cli {
@@ -109,12 +136,23 @@ fn parse_ports(value: &str) -> Result<PortList, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsString;
     use std::path::PathBuf;
 
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("tcpconnect").chain(args.iter().copied()))
+    use clap::CommandFactory;
+
+    use crate::argp::{parse_from, Outcome};
+
+    /// The command line as the tool parses it (src/argp.rs).
+    fn parse(args: &[&str]) -> Result<Cli, String> {
+        let argv = std::iter::once("tcpconnect").chain(args.iter().copied());
+        match parse_from("tcpconnect", argv.map(OsString::from)).map_err(|err| err.0)? {
+            Outcome::Run(cli) => Ok(cli),
+            Outcome::Usage(_) => Err("--usage".into()),
+            Outcome::Display(help) => Err(format!("{:?}", help.kind())),
+        }
     }
 
     #[test]
@@ -169,21 +207,16 @@ mod tests {
     fn bad_values_are_rejected() {
         assert!(parse(&["-P", "0"])
             .unwrap_err()
-            .to_string()
             .contains("invalid port '0'"));
         assert!(parse(&["-P", "70000"])
             .unwrap_err()
-            .to_string()
             .contains("invalid port '70000'"));
         assert!(parse(&["-P", "80,"]).is_err());
         let many = (1..=65)
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
             .join(",");
-        assert!(parse(&["-P", &many])
-            .unwrap_err()
-            .to_string()
-            .contains("at most 64"));
+        assert!(parse(&["-P", &many]).unwrap_err().contains("at most 64"));
         let most = (1..=64)
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
@@ -193,5 +226,77 @@ mod tests {
         assert!(parse(&["-u", "nosuchuser-xyz"]).is_err());
         assert!(parse(&["-4", "-6"]).is_err());
         assert!(parse(&["--attach", "uprobe"]).is_err());
+    }
+
+    #[test]
+    fn upstream_long_options_are_ours() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        for name in UPSTREAM_LONG_OPTIONS {
+            assert!(
+                cmd.get_arguments().any(|arg| arg.get_long() == Some(name)),
+                "--{name} is upstream's but not an option of ours"
+            );
+        }
+    }
+
+    #[test]
+    fn long_options_may_be_abbreviated_as_with_argp() {
+        let cli = parse(&[
+            "--cou",
+            "--pi",
+            "1",
+            "--so",
+            "--time",
+            "--print",
+            "--att=tracepoint",
+        ])
+        .unwrap();
+        assert!(cli.count && cli.source_port && cli.timestamp && cli.print_uid);
+        assert_eq!(cli.pid, Some(1));
+        assert_eq!(cli.attach, AttachChoice::Tracepoint);
+        assert_eq!(
+            parse(&["--por=80,81"]).unwrap().ports,
+            Some(PortList(vec![80, 81]))
+        );
+        assert_eq!(
+            parse(&["--cg", "/a"]).unwrap().pinned.cgroupmap,
+            Some(PathBuf::from("/a"))
+        );
+        assert_eq!(
+            parse(&["--mn", "/m"]).unwrap().pinned.mntnsmap,
+            Some(PathBuf::from("/m"))
+        );
+        assert!(parse(&["--ipv4"]).unwrap().ipv4 && parse(&["--l"]).unwrap().lport);
+        assert_eq!(
+            parse(&["--c"]).unwrap_err(),
+            "option '--c' is ambiguous; possibilities: '--count' '--container' '--cgroupmap'"
+        );
+        assert_eq!(
+            parse(&["--p", "1"]).unwrap_err(),
+            "option '--p' is ambiguous; possibilities: '--pid' '--print-uid' '--port'"
+        );
+        assert_eq!(
+            parse(&["--ipv"]).unwrap_err(),
+            "option '--ipv' is ambiguous; possibilities: '--ipv4' '--ipv6'"
+        );
+        assert!(parse(&["--", "--cou"]).unwrap_err().contains("'--cou'"));
+    }
+
+    #[test]
+    fn repeats_clusters_and_flag_like_values_work_as_with_argp() {
+        let cli = parse(&["-c", "-c", "-t", "-t", "-st", "-p1", "-p", "2"]).unwrap();
+        assert!(cli.count && cli.timestamp && cli.source_port);
+        assert_eq!(cli.pid, Some(2));
+        assert!(parse(&["-p", "-5"])
+            .unwrap_err()
+            .contains("'-5' is not a process id"));
+        assert!(parse(&["--pid=-5"])
+            .unwrap_err()
+            .contains("'-5' is not a process id"));
+        assert!(parse(&["-P", "-80"])
+            .unwrap_err()
+            .contains("invalid port '-80'"));
+        assert!(parse(&["-u", "-1"]).unwrap_err().contains("Invalid UID -1"));
     }
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use super::event::{ip_version, Connect};
 use super::skel::types::connect_event;
 use crate::bpf_constants::RESULT_UNKNOWN;
+use crate::container::{self, table::CgroupTable};
 use crate::data_path::Formatter;
 use crate::output::escape::push_padded;
 use crate::output::json::JsonEvents;
@@ -27,6 +28,18 @@ pub struct Columns {
 /// RESULT's width: "EHOSTUNREACH" and a space.
 const RESULT_WIDTH: usize = 13;
 
+/// --container: CONTAINER, the last of the optional columns before PID,
+/// from the cgroup paths the kernel kept.
+fn push_container(out: &mut Vec<u8>, cgroups: &mut CgroupTable, cgroup_id: u64) {
+    match cgroups.path(cgroup_id) {
+        Some(path) => path.push_column(out),
+        None => {
+            push_padded(out, b"?", container::COLUMN_WIDTH);
+            out.push(b' ');
+        }
+    }
+}
+
 /// Left-aligns `text` in `width` columns and keeps at least one space after
 /// it, so a value as wide as its column cannot run into the next one.
 fn push_column(out: &mut Vec<u8>, text: &str, width: usize) {
@@ -42,13 +55,20 @@ pub struct TextFormatter {
     /// unless given (--outcome prints in the order of results, not of
     /// connects, and counts from the tool's start).
     time_origin_ns: Option<u64>,
+    /// --container: the CONTAINER column's names.
+    cgroups: Option<CgroupTable>,
 }
 
 impl TextFormatter {
-    pub fn new(columns: Columns, time_origin_ns: Option<u64>) -> Self {
+    pub fn new(
+        columns: Columns,
+        time_origin_ns: Option<u64>,
+        cgroups: Option<CgroupTable>,
+    ) -> Self {
         Self {
             columns,
             time_origin_ns,
+            cgroups,
         }
     }
 }
@@ -61,6 +81,9 @@ impl Formatter<Connect> for TextFormatter {
         }
         if c.uid {
             let _ = write!(out, "{:<6}", "UID");
+        }
+        if self.cgroups.is_some() {
+            let _ = write!(out, "{:<w$} ", "CONTAINER", w = container::COLUMN_WIDTH);
         }
         let _ = write!(
             out,
@@ -90,6 +113,9 @@ impl Formatter<Connect> for TextFormatter {
         }
         if c.uid {
             push_column(out, &event.uid.to_string(), 6);
+        }
+        if let Some(cgroups) = &mut self.cgroups {
+            push_container(out, cgroups, event.cgroup_id);
         }
         let _ = write!(out, "{:<6} ", event.pid);
         push_padded(out, event.comm_bytes(), 16);
@@ -124,18 +150,20 @@ impl Formatter<Connect> for TextFormatter {
 }
 
 /// One JSON object per connect, with every field the text has and more.
-#[derive(Default)]
 pub struct JsonFormatter {
     lines: JsonEvents,
     /// --outcome: `result` and `latency_ns` on every line.
     outcome: bool,
+    /// --container: `cgroup` and `container_id`.
+    cgroups: Option<CgroupTable>,
 }
 
 impl JsonFormatter {
-    pub fn new(outcome: bool) -> Self {
+    pub fn new(outcome: bool, cgroups: Option<CgroupTable>) -> Self {
         Self {
             lines: JsonEvents::new(),
             outcome,
+            cgroups,
         }
     }
 }
@@ -143,6 +171,10 @@ impl JsonFormatter {
 impl Formatter<Connect> for JsonFormatter {
     fn resync_clock(&mut self) {
         self.lines.resync_clock();
+    }
+
+    fn write_loss(&mut self, out: &mut Vec<u8>, count: u64, cpu: Option<usize>) {
+        self.lines.write_loss(out, count, cpu);
     }
 
     fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event) {
@@ -156,6 +188,9 @@ impl Formatter<Connect> for JsonFormatter {
             .number("sport", event.sport)
             .number("dport", event.dport)
             .number("cgroup_id", event.cgroup_id);
+        if let Some(path) = self.cgroups.as_mut().and_then(|c| c.path(event.cgroup_id)) {
+            path.push_json(&mut line);
+        }
         // Without --outcome, only a connect shown before its start was
         // confirmed has a result: unknown.
         if let Some(result) = event.result_name() {
@@ -183,7 +218,7 @@ mod tests {
 
     #[test]
     fn default_header_and_row_match_upstream() {
-        let mut formatter = TextFormatter::new(Columns::default(), None);
+        let mut formatter = TextFormatter::new(Columns::default(), None, None);
         let mut out = Vec::new();
         formatter.write_header(&mut out);
         formatter.write_event(&mut out, &v4_event());
@@ -203,7 +238,7 @@ mod tests {
             lport: true,
             outcome: false,
         };
-        let mut formatter = TextFormatter::new(columns, None);
+        let mut formatter = TextFormatter::new(columns, None, None);
         let mut out = Vec::new();
         formatter.write_header(&mut out);
         let mut second = v4_event();
@@ -227,7 +262,7 @@ mod tests {
             ..Columns::default()
         };
         // TIME(s) counts from the tool's start, given.
-        let mut formatter = TextFormatter::new(columns, Some(9_000_000_000));
+        let mut formatter = TextFormatter::new(columns, Some(9_000_000_000), None);
         let mut out = Vec::new();
         formatter.write_header(&mut out);
         let mut ok = v4_event();
@@ -252,7 +287,7 @@ mod tests {
     #[test]
     fn json_has_every_field() {
         let mut out = Vec::new();
-        JsonFormatter::new(false).write_event(&mut out, &v4_event());
+        JsonFormatter::new(false, None).write_event(&mut out, &v4_event());
         let line = text(out);
         assert!(line.starts_with("{\"time\":\""), "{line}");
         assert!(line.ends_with(
@@ -267,7 +302,7 @@ mod tests {
             let mut event = v4_event();
             (event.result, event.latency_ns) = (result, latency_ns);
             let mut out = Vec::new();
-            JsonFormatter::new(outcome).write_event(&mut out, &event);
+            JsonFormatter::new(outcome, None).write_event(&mut out, &event);
             let line = text(out);
             let (_, fields) = line.split_once(",\"cgroup_id\":0").expect("cgroup_id");
             fields.to_string()

@@ -16,9 +16,10 @@ bpf_skeleton!("tcpconnect");
 
 use std::cell::{Cell, OnceCell};
 
-use libbpf_rs::{MapCore, MapFlags};
+use libbpf_rs::{MapCore, MapFlags, MapHandle};
 
 use crate::bpf_constants::{AF_INET, AF_INET6, MAX_PORTS};
+use crate::container::table::CgroupTable;
 use crate::data_path::{Formatter, Printer};
 use crate::error::{Error, Result};
 use crate::output::clock::monotonic_ns;
@@ -88,6 +89,12 @@ impl Tool for Tcpconnect {
         object.set_flag("count_by_sport", cli.count && cli.source_port)?;
         object.set_flag("outcome_mode", cli.outcome())?;
         object.set_flag("failed_only", cli.failed)?;
+        // --container: the kernel keeps cgroup paths for the formatter.
+        object.set_flag("name_cgroups", cli.container)?;
+        object
+            .map_mut("cgroup_paths")?
+            .set_autocreate(cli.container)
+            .map_err(|err| Error::from_libbpf("setting up the table of cgroup paths", &err))?;
         if let Some(pid) = cli.pid {
             object.set_global("filter_pid", &pid)?;
         }
@@ -131,12 +138,12 @@ impl Tool for Tcpconnect {
         }
     }
 
-    fn printer(&self, started_ns: u64) -> Printer<Connect> {
+    fn printer(&self, started_ns: u64, object: &LoadedBpf) -> Result<Printer<Connect>> {
         self.started_ns.set(started_ns);
-        Printer::new(Self::TRACED, None, self.formatter())
+        Ok(Printer::new(Self::TRACED, None, self.formatter(object)?))
     }
 
-    fn finish(&self, object: &mut LoadedBpf, output: &mut Output) -> Result<()> {
+    fn finish(&self, object: &LoadedBpf, output: &mut Output) -> Result<()> {
         let outcome = self.cli.outcome();
         let now_ns = monotonic_ns();
         // Connects still followed: with --outcome, pending; without, held
@@ -162,7 +169,7 @@ impl Tool for Tcpconnect {
                 false => count::write_table(output.buffer(), rows, columns),
             }
         } else {
-            let mut formatter = self.formatter();
+            let mut formatter = self.formatter(object)?;
             for event in &shown {
                 formatter.write_event(output.buffer(), event);
             }
@@ -202,11 +209,19 @@ impl Tool for Tcpconnect {
 impl Tcpconnect {
     /// Step 3 of the data path for the flags given; the rows printed on exit
     /// go through one made the same way.
-    fn formatter(&self) -> Box<dyn Formatter<Connect>> {
+    fn formatter(&self, object: &LoadedBpf) -> Result<Box<dyn Formatter<Connect>>> {
         let cli = &self.cli;
-        match (cli.common.json, cli.count) {
+        let cgroups = match cli.container {
+            true => {
+                let map = MapHandle::try_from(&object.map("cgroup_paths")?)
+                    .map_err(|err| Error::from_libbpf("opening the table of cgroup paths", &err))?;
+                Some(CgroupTable::new(map))
+            }
+            false => None,
+        };
+        Ok(match (cli.common.json, cli.count) {
             (_, true) => Box::new(count::CountMode),
-            (true, false) => Box::new(JsonFormatter::new(cli.outcome())),
+            (true, false) => Box::new(JsonFormatter::new(cli.outcome(), cgroups)),
             (false, false) => Box::new(TextFormatter::new(
                 Columns {
                     timestamp: cli.timestamp,
@@ -216,14 +231,15 @@ impl Tcpconnect {
                     outcome: cli.outcome(),
                 },
                 cli.outcome().then(|| self.started_ns.get()),
+                cgroups,
             )),
-        }
+        })
     }
 }
 
 /// The connects the kernel side still follows: those in the table, and
 /// through the iterator those kept in sockets.
-fn followed_connects(object: &mut LoadedBpf) -> Result<Vec<connect_event>> {
+fn followed_connects(object: &LoadedBpf) -> Result<Vec<connect_event>> {
     let mut records = Vec::new();
     if let Ok(table) = object.map(TABLE_MAP) {
         for key in table.keys() {
@@ -264,6 +280,7 @@ mod tests {
         for args in [
             &["tcpconnect", "-c", "-s", "-p", "1", "-4", "-P", "80,443"][..],
             &["tcpconnect", "--failed", "-c"],
+            &["tcpconnect", "--container", "--outcome"],
         ] {
             let tool = Tcpconnect::new(Cli::parse_from(args)).expect("the tool");
             crate::runtime::pipeline::check_names(&tool);

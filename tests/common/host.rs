@@ -45,17 +45,24 @@ pub fn setpriv_as(uid: u32) -> Command {
     command
 }
 
-/// Sum of the tool's `Lost N events!` lines; any other stderr line fails.
+/// Sum of the tool's `Lost N events!` and `Lost N events on CPU #C!`
+/// lines; any other stderr line but the ready line fails.
 #[track_caller]
 pub fn lost_events_reported(stderr: &[String]) -> usize {
-    stderr
+    let count = |line: &str| {
+        let rest = line.strip_prefix("Lost ")?;
+        let (count, place) = rest.split_once(" events")?;
+        let per_cpu = place
+            .strip_prefix(" on CPU #")
+            .and_then(|cpu| cpu.strip_suffix('!'));
+        let cpu_ok = per_cpu.is_some_and(|cpu| cpu.parse::<u32>().is_ok());
+        (place == "!" || cpu_ok).then(|| count.parse::<usize>().ok())?
+    };
+    let lines = stderr
         .iter()
-        .map(|line| {
-            line.strip_prefix("Lost ")
-                .and_then(|rest| rest.strip_suffix(" events!"))
-                .and_then(|count| count.parse::<usize>().ok())
-                .unwrap_or_else(|| panic!("stderr: {line}"))
-        })
+        .filter(|line| !line.ends_with("Hit Ctrl-C to end."));
+    lines
+        .map(|line| count(line).unwrap_or_else(|| panic!("stderr: {line}")))
         .sum()
 }
 
@@ -189,9 +196,33 @@ pub struct TestCgroup {
 
 impl TestCgroup {
     pub fn create(label: &str) -> Self {
-        let path = cgroup2_mount().join(unique_marker(label));
+        Self::make(cgroup2_mount().join(unique_marker(label)))
+    }
+
+    fn make(path: PathBuf) -> Self {
         fs::create_dir(&path).unwrap_or_else(|err| panic!("mkdir {}: {err}", path.display()));
         Self { path }
+    }
+
+    /// The cgroups at `relative` below this one, one per directory on the
+    /// way (named as given: runtimes' names are what tests need); removed
+    /// deepest first on drop.
+    pub fn nested(&self, relative: &str) -> NestedCgroups {
+        let mut levels: Vec<TestCgroup> = Vec::new();
+        for name in relative.split('/').filter(|name| !name.is_empty()) {
+            let parent = levels.last().map_or(&self.path, |level| &level.path);
+            levels.push(Self::make(parent.join(name)));
+        }
+        NestedCgroups(levels)
+    }
+
+    /// The path the kernel gives for it: relative to the cgroup2 mount.
+    pub fn relative_path(&self) -> String {
+        let relative = self
+            .path
+            .strip_prefix(cgroup2_mount())
+            .expect("under the mount");
+        format!("/{}", relative.display())
     }
 
     pub fn path(&self) -> &Path {
@@ -220,6 +251,23 @@ impl Drop for TestCgroup {
                 return;
             }
             thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Nested cgroups, the deepest last; removed deepest first.
+pub struct NestedCgroups(Vec<TestCgroup>);
+
+impl NestedCgroups {
+    pub fn leaf(&self) -> &TestCgroup {
+        self.0.last().expect("at least one level")
+    }
+}
+
+impl Drop for NestedCgroups {
+    fn drop(&mut self) {
+        while let Some(level) = self.0.pop() {
+            drop(level);
         }
     }
 }

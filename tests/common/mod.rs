@@ -84,6 +84,8 @@ struct LineReader {
     /// The stream reached its end: no more lines will come.
     ended: bool,
     keep_open: Arc<AtomicBool>,
+    /// While set, the thread leaves the stream unread (the pipe fills up).
+    paused: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -91,13 +93,15 @@ impl LineReader {
     fn spawn<S: Read + AsRawFd + Send + 'static>(stream: S) -> Self {
         let (sender, lines) = mpsc::channel();
         let keep_open = Arc::new(AtomicBool::new(true));
-        let flag = Arc::clone(&keep_open);
-        let thread = thread::spawn(move || read_lines(stream, &flag, &sender));
+        let paused = Arc::new(AtomicBool::new(false));
+        let flags = (Arc::clone(&keep_open), Arc::clone(&paused));
+        let thread = thread::spawn(move || read_lines(stream, &flags.0, &flags.1, &sender));
         Self {
             lines,
             seen: Vec::new(),
             ended: false,
             keep_open,
+            paused,
             thread: Some(thread),
         }
     }
@@ -172,11 +176,20 @@ fn truncated(line: &str, max_chars: usize) -> String {
 /// The reader thread: sends each complete line (lossily decoded, without its
 /// newline), then the unterminated rest at the end. Polls so that it notices
 /// `keep_open` being cleared even when the child writes nothing.
-fn read_lines(mut stream: impl Read + AsRawFd, keep_open: &AtomicBool, sender: &Sender<String>) {
+fn read_lines(
+    mut stream: impl Read + AsRawFd,
+    keep_open: &AtomicBool,
+    paused: &AtomicBool,
+    sender: &Sender<String>,
+) {
     let mut pending = Vec::new();
     let mut buffer = vec![0u8; 64 * 1024];
     let poll_ms = POLL_INTERVAL.as_millis() as libc::c_int;
     while keep_open.load(Ordering::SeqCst) {
+        if paused.load(Ordering::SeqCst) {
+            thread::sleep(POLL_INTERVAL);
+            continue;
+        }
         let mut poll_fd = libc::pollfd {
             fd: stream.as_raw_fd(),
             events: libc::POLLIN,
@@ -329,6 +342,19 @@ impl Tool {
         self.stdout.close();
     }
 
+    /// Stops reading the tool's stdout, keeping it open, as a stalled
+    /// reader (a paused `less`, a stuck log shipper) does: once the pipe is
+    /// full, the tool's writes block. Reading resumes in `wait_for_exit`.
+    pub fn stop_reading_stdout(&mut self) {
+        self.stdout.paused.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the tool is blocked writing to a full pipe.
+    pub fn blocked_writing(&self) -> bool {
+        let wchan = std::fs::read_to_string(format!("/proc/{}/wchan", self.child.id()));
+        wchan.is_ok_and(|wchan| wchan.contains("pipe_write") || wchan.contains("wait_woken"))
+    }
+
     /// Whether the tool exits within `timeout`.
     pub fn exits_within(&mut self, timeout: Duration) -> bool {
         wait_until(&mut self.child, Instant::now() + timeout).is_some()
@@ -352,6 +378,7 @@ impl Tool {
             );
         };
         // The pipes end with the process (a closed stdout has ended already).
+        self.stdout.paused.store(false, Ordering::SeqCst);
         let stdout_ended = self.stdout.thread.is_none() || self.stdout.wait_end(deadline);
         assert!(
             stdout_ended && self.stderr.wait_end(deadline),
