@@ -227,17 +227,12 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
         1,
         ours_with("execsnoop", execsnoop, &EXECSNOOP_CONTEXT_FLAGS),
     );
+    let tcpconnect = env!("CARGO_BIN_EXE_tcpconnect");
+    let mut connect_tools = tools("tcpconnect", tcpconnect, "COMPARE_TCPCONNECT");
+    connect_tools.insert(1, ours_with("tcpconnect", tcpconnect, &["--outcome"]));
     let plan = [
         (Workload::Exec, options.execs, exec_tools),
-        (
-            Workload::Connect,
-            options.connects,
-            tools(
-                "tcpconnect",
-                env!("CARGO_BIN_EXE_tcpconnect"),
-                "COMPARE_TCPCONNECT",
-            ),
-        ),
+        (Workload::Connect, options.connects, connect_tools),
     ];
     let load_at_start = load_average();
     println!(

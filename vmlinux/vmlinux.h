@@ -57,7 +57,16 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_CGROUP_ARRAY = 8,
 	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_ARRAY_OF_MAPS = 12,
+	BPF_MAP_TYPE_SK_STORAGE = 24,
 	BPF_MAP_TYPE_RINGBUF = 27,
+};
+
+enum {
+	BPF_F_NO_PREALLOC = 1U << 0,
+};
+
+enum {
+	BPF_SK_STORAGE_GET_F_CREATE = 1ULL << 0,
 };
 
 enum {
@@ -271,6 +280,7 @@ struct sock {
 	struct sock_common __sk_common;
 	/* A bitfield before Linux 5.6: read with BPF_CORE_READ_BITFIELD_PROBED. */
 	__u16 sk_protocol;
+	int sk_err;
 };
 
 struct inet_sock {
@@ -279,6 +289,23 @@ struct inet_sock {
 };
 
 struct sockaddr;
+
+/* BPF iterators: what an iter/bpf_sk_storage_map program is handed. */
+struct seq_file;
+struct bpf_map;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+};
+
+struct bpf_iter__bpf_sk_storage_map {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+	struct sock *sk;
+	void *value;
+};
 
 #pragma clang attribute pop
 

@@ -13,7 +13,9 @@ pub enum EventPattern {
         /// The fixed arguments, each preceded by a space, as a line shows them.
         fixed_args: String,
     },
-    /// Connect lines: the last column (DPORT) is the storm listener's port.
+    /// Connect lines: DPORT, the last column, or before `RESULT LAT(ms)`
+    /// with --outcome (the storm's connects are all `ok`), is the storm
+    /// listener's port.
     Connect { port: String },
 }
 
@@ -63,7 +65,12 @@ impl EventTally {
                 }
             }
             EventPattern::Connect { port } => {
-                if line.split_whitespace().next_back() == Some(port.as_str()) {
+                let mut last = line.split_whitespace().rev();
+                let dport = match (last.next(), last.next(), last.next()) {
+                    (Some(_latency), Some("ok"), dport) => dport,
+                    (dport, _, _) => dport,
+                };
+                if dport == Some(port.as_str()) {
                     self.counts.reported += 1;
                 }
             }

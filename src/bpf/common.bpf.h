@@ -98,14 +98,20 @@ static __always_inline bool common_filters_pass(void)
 	return true;
 }
 
+/* Adds one to a per-CPU counter: slot 0 of a per-CPU array of u64. */
+static __always_inline void count_one(void *counter)
+{
+	u32 zero = 0;
+	u64 *count = bpf_map_lookup_elem(counter, &zero);
+
+	if (count)
+		__sync_fetch_and_add(count, 1);
+}
+
 /* An event that could not be delivered: user space reports the count. */
 static __always_inline void count_lost_event(void)
 {
-	u32 zero = 0;
-	u64 *lost = bpf_map_lookup_elem(&lost_events, &zero);
-
-	if (lost)
-		__sync_fetch_and_add(lost, 1);
+	count_one(&lost_events);
 }
 
 /* When user space was last woken (CLOCK_MONOTONIC); racy across CPUs, which

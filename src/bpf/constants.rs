@@ -21,4 +21,18 @@ shared_constants! {
     /// Address families, as the kernel numbers them.
     AF_INET: u16 = 2;
     AF_INET6: u16 = 10;
+    /// What became of a connect, in tcpconnect's records (`result`): not
+    /// followed to its result (without --outcome) ...
+    RESULT_NONE: u8 = 0;
+    /// ... established ...
+    RESULT_OK: u8 = 1;
+    /// ... ended by the kernel with the errno in `error` (ECONNREFUSED: a
+    /// reset; ETIMEDOUT: no answer to any SYN; others from ICMP errors) ...
+    RESULT_FAILED: u8 = 2;
+    /// ... closed or aborted by its process before an answer ...
+    RESULT_CLOSED: u8 = 3;
+    /// ... still waiting for an answer when tracing stopped ...
+    RESULT_PENDING: u8 = 4;
+    /// ... or reported when seen, not followed: no room was left to follow it.
+    RESULT_UNKNOWN: u8 = 5;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tcpconnect: one event per active TCP open the kernel accepted.
+ * tcpconnect: one event per active TCP open the kernel accepted; with
+ * --outcome, one event per such connect once its result is known.
  *
- * Three ways to see it; user space loads the first the kernel allows:
+ * Three ways to see a connect; user space loads the first the kernel allows:
  *  1. fexit on tcp_v4_connect/tcp_v6_connect: arguments and return value in
  *     one program, no map between entry and return.
  *  2. kprobe + kretprobe on the same functions (upstream's way): the entry
@@ -11,12 +12,26 @@
  *     (needs neither kprobes nor trampolines), as a BTF tracepoint where the
  *     kernel has BTF, else as a classic one. tcp_v*_connect() makes that move
  *     before it picks the source port, and can still fail then (no free
- *     port); so the event is held until the connect has surely started: the
+ *     port); so the connect is held until it has surely started: the
  *     socket's next state change, or its first SYN retransmission.
+ *
+ * With --outcome every way follows each connect to its result through
+ * inet_sock_set_state: the move out of SYN_SENT says established, refused,
+ * timed out (the error the kernel left in the socket) or closed. fentry
+ * pairs with the BTF tracepoint, kprobes with the classic one.
+ *
+ * A connect being followed waits in a table by socket: preallocated, it is
+ * the cheapest place. When the table is full, it is kept in its socket
+ * instead (BPF socket storage), where the kernel lets tracing programs do
+ * that and list what they keep (Linux >= 5.11): a socket's storage lives
+ * and dies with it, and no number of connects elsewhere can use it up.
+ * Elsewhere a connect that finds the table full is reported at once, as
+ * unconfirmed (RESULT_UNKNOWN), and counted: never dropped, never evicted.
  *
  * An IPv6 socket connecting to an IPv4-mapped address goes through
  * tcp_v6_connect into tcp_v4_connect; it is reported once, as IPv4.
- * All filters run here, before anything is sent or counted.
+ * All filters run here, at the connect, before anything is kept, sent or
+ * counted.
  */
 #include "vmlinux.h"
 #include "common.bpf.h"
@@ -26,7 +41,10 @@
 #include "task_context.bpf.h"
 
 #define IPPROTO_TCP 6
+#define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
+#define TCP_CLOSE 7
 
 const volatile pid_t filter_pid = 0;
 /* 0, AF_INET or AF_INET6 (-4 / -6) */
@@ -36,6 +54,13 @@ const volatile u16 filter_ports[MAX_PORTS] = {};
 const volatile bool count_mode = false;
 /* Count mode counts per source port too (-c -s). */
 const volatile bool count_by_sport = false;
+/* --outcome: each connect is reported once its result is known. */
+const volatile bool outcome_mode = false;
+/* --failed: connects whose result is RESULT_OK are not reported. */
+const volatile bool failed_only = false;
+/* When connect_by_socket is full, connects are kept in their sockets
+ * (connect_in_socket). Only the tracing programs (fentry, tp_btf) can. */
+const volatile bool overflow_to_sockets = false;
 
 /* Count mode's table. */
 struct {
@@ -53,14 +78,31 @@ struct {
 	__type(value, struct sock *);
 } connecting_socks SEC(".maps");
 
-/* tracepoint path: events waiting for their source port, by socket. Not LRU:
- * an event must not vanish to make room; a full map counts it as lost. */
+/* Connects being followed, by socket. Not LRU: a connect must not vanish
+ * to make room. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 10240);
+	__uint(max_entries, 16384);
 	__type(key, const void *);
 	__type(value, struct connect_event);
-} awaiting_sport SEC(".maps");
+} connect_by_socket SEC(".maps");
+
+/* Connects being followed that found connect_by_socket full, each in its
+ * socket (overflow_to_sockets). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct connect_event);
+} connect_in_socket SEC(".maps");
+
+/* Connects reported unconfirmed because there was no room to follow them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} unfollowed_connects SEC(".maps");
 
 static __always_inline bool task_passes_filters(void)
 {
@@ -162,7 +204,16 @@ static __always_inline void read_sock_endpoints(struct connect_event *event, str
 	event->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
-/* Counts or sends a complete event that passed the filters. */
+/*
+ * The source port of a socket that may be closing: the bound port (skc_num)
+ * is released before the move to CLOSE is traced, inet_sport stays.
+ */
+static __always_inline u16 source_port(struct sock *sk)
+{
+	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
+/* Counts or sends a connect that passed the filters. */
 static __always_inline void emit(void *ctx, struct connect_event *event)
 {
 	if (count_mode) {
@@ -174,6 +225,10 @@ static __always_inline void emit(void *ctx, struct connect_event *event)
 		key.family = event->family;
 		key.sport = count_by_sport ? event->sport : 0;
 		key.dport = event->dport;
+		if (outcome_mode) {
+			key.result = event->result;
+			key.error = event->error;
+		}
 		count = bpf_map_lookup_elem(&connect_counts, &key);
 		if (count) {
 			__sync_fetch_and_add(count, 1);
@@ -192,6 +247,153 @@ static __always_inline void emit(void *ctx, struct connect_event *event)
 	submit_event(ctx, event, sizeof(*event));
 }
 
+/* The connect followed on socket sk, if any. */
+static __always_inline struct connect_event *followed_connect(struct sock *sk)
+{
+	struct connect_event *event = bpf_map_lookup_elem(&connect_by_socket, &sk);
+
+	if (event || !overflow_to_sockets)
+		return event;
+	return bpf_sk_storage_get(&connect_in_socket, sk, 0, 0);
+}
+
+/* Keeps event with socket sk; false when there is no room for it. */
+static __always_inline bool follow(struct sock *sk, struct connect_event *event)
+{
+	struct connect_event *kept;
+
+	if (!bpf_map_update_elem(&connect_by_socket, &sk, event, BPF_ANY))
+		return true;
+	if (!overflow_to_sockets)
+		return false;
+	kept = bpf_sk_storage_get(&connect_in_socket, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!kept)
+		return false;
+	__builtin_memcpy(kept, event, sizeof(*event));
+	return true;
+}
+
+static __always_inline void stop_following(struct sock *sk)
+{
+	if (bpf_map_delete_elem(&connect_by_socket, &sk) && overflow_to_sockets)
+		bpf_sk_storage_delete(&connect_in_socket, sk);
+}
+
+/*
+ * A connect that passed the filters, as it starts on socket sk: sent now
+ * when nothing is left to learn, else followed until its source port
+ * (tracepoint way) or its result (--outcome) is known. With no room to
+ * follow it, it is sent now all the same, unconfirmed, and counted.
+ * port_bound: the caller knows the port is bound (tcp_v*_connect
+ * returned); a constant, so that without --outcome the verifier does not
+ * see those callers follow anything (they have no table then).
+ */
+static __always_inline void connect_started(void *ctx, struct sock *sk, struct connect_event *event,
+					    bool port_bound)
+{
+	/* Without --outcome, a connect whose port is known has nothing left to learn. */
+	if (!outcome_mode && (port_bound || event->sport)) {
+		emit(ctx, event);
+		return;
+	}
+	if (follow(sk, event))
+		return;
+	event->result = RESULT_UNKNOWN;
+	count_one(&unfollowed_connects);
+	emit(ctx, event);
+}
+
+/* The result of a connect whose socket sk moved to newstate, into event;
+ * false when --failed does not show it. */
+static __always_inline bool settle(struct connect_event *event, struct sock *sk, int newstate)
+{
+	int error = newstate == TCP_CLOSE ? BPF_CORE_READ(sk, sk_err) : 0;
+
+	event->latency_ns = bpf_ktime_get_ns() - event->timestamp_ns;
+	if (newstate == TCP_ESTABLISHED) {
+		event->result = RESULT_OK;
+	} else if (error > 0) {
+		/* tcp_connect_init() cleared it: this attempt's error. */
+		event->result = RESULT_FAILED;
+		event->error = error;
+	} else {
+		event->result = RESULT_CLOSED;
+	}
+	return !failed_only || event->result != RESULT_OK;
+}
+
+/*
+ * Socket sk, carrying the followed connect event, left SYN_SENT (or, after
+ * a simultaneous open, SYN_RECV) for newstate.
+ */
+static __always_inline void connect_moved_on(void *ctx, struct sock *sk, struct connect_event *event,
+					     int newstate)
+{
+	/* Both ends sent a SYN at once: the result comes with the next move. */
+	if (outcome_mode && newstate == TCP_SYN_RECV)
+		return;
+	if (!event->sport)
+		event->sport = source_port(sk);
+	/* No port was ever bound: tcp_v*_connect failed after the move to
+	 * SYN_SENT (no free port), so connect() returned an error. */
+	if (event->sport && (!outcome_mode || settle(event, sk, newstate)))
+		emit(ctx, event);
+	stop_following(sk);
+}
+
+/*
+ * Every state change of every TCP socket on the host comes here, so the
+ * cheapest tests come first and nothing is read or looked up for the
+ * sockets that carry no followed connect.
+ */
+static __always_inline void state_changed(void *ctx, struct sock *sk, int oldstate, int newstate)
+{
+	struct connect_event *event;
+
+	if (oldstate != TCP_SYN_SENT && !(outcome_mode && oldstate == TCP_SYN_RECV))
+		return;
+	event = followed_connect(sk);
+	if (event)
+		connect_moved_on(ctx, sk, event, newstate);
+}
+
+/* A SYN was resent (about a second after the first): its port is known by now. */
+static __always_inline void syn_resent(void *ctx, struct sock *sk, u16 sport)
+{
+	struct connect_event *event = followed_connect(sk);
+
+	if (!event)
+		return;
+	event->sport = sport;
+	/* Held only for its port, it has surely started. */
+	if (!outcome_mode) {
+		emit(ctx, event);
+		stop_following(sk);
+	}
+}
+
+/*
+ * The programs that follow connects to their results come first in this
+ * file: libbpf attaches in this order, so a connect is not followed before
+ * its end can be seen.
+ */
+
+/* With --outcome, the fentry way's results (a BTF tracepoint). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_btf_connect_result, struct sock *sk, int oldstate, int newstate)
+{
+	state_changed(ctx, sk, oldstate, newstate);
+	return 0;
+}
+
+/* With --outcome, the kprobe way's results (the classic tracepoint). */
+SEC("tracepoint/sock/inet_sock_set_state")
+int tracepoint_connect_result(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	state_changed(ctx, (struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate);
+	return 0;
+}
+
 /* fexit and kretprobe: the call returned ret for this socket. */
 static __always_inline int connect_returned(void *ctx, struct sock *sk, int ret, bool via_v6)
 {
@@ -207,7 +409,7 @@ static __always_inline int connect_returned(void *ctx, struct sock *sk, int ret,
 	if (!endpoint_passes_filters(event.family, event.dport))
 		return 0;
 	fill_task(&event);
-	emit(ctx, &event);
+	connect_started(ctx, sk, &event, true);
 	return 0;
 }
 
@@ -269,61 +471,28 @@ int BPF_KRETPROBE(kretprobe_tcp_v6_connect, int ret)
 	return kprobe_return(ctx, ret, true);
 }
 
-/*
- * The source port of a socket that may be closing: the bound port (skc_num)
- * is released before the move to CLOSE is traced, inet_sport stays.
- */
-static __always_inline u16 source_port(struct sock *sk)
-{
-	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-}
-
-/* Completes an event held for its source port, once the kernel has chosen it. */
-static __always_inline void release_awaiting(void *ctx, const void *skaddr, u16 sport)
-{
-	struct connect_event *event = bpf_map_lookup_elem(&awaiting_sport, &skaddr);
-
-	if (!event)
-		return;
-	/* No port was ever bound: tcp_v*_connect failed after the move to
-	 * SYN_SENT (no free port), so connect() returned an error. */
-	if (sport) {
-		event->sport = sport;
-		emit(ctx, event);
-	}
-	bpf_map_delete_elem(&awaiting_sport, &skaddr);
-}
-
-/* The move to SYN_SENT of a socket whose endpoints are in event: filter, then
- * hold it until the connect has started (a port is bound), or send it now if
- * the socket was bound before connect(). */
-static __always_inline void syn_sent(void *ctx, const void *skaddr, struct connect_event *event)
+/* The tracepoint way: the move to SYN_SENT of a socket whose endpoints are in event. */
+static __always_inline void syn_sent(void *ctx, struct sock *sk, struct connect_event *event)
 {
 	unmap_v4(event);
 	if (!endpoint_passes_filters(event->family, event->dport))
 		return;
 	fill_task(event);
-	if (event->sport)
-		emit(ctx, event);
-	else if (bpf_map_update_elem(&awaiting_sport, &skaddr, event, BPF_ANY))
-		count_lost_event();
+	connect_started(ctx, sk, event, false);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int tracepoint_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	const void *skaddr = ctx->skaddr;
+	struct sock *sk = (struct sock *)ctx->skaddr;
 	struct connect_event event = {};
 
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
-	if (ctx->oldstate == TCP_SYN_SENT) {
-		release_awaiting(ctx, skaddr, ctx->sport);
+	if (ctx->newstate != TCP_SYN_SENT) {
+		state_changed(ctx, sk, ctx->oldstate, ctx->newstate);
 		return 0;
 	}
-	if (ctx->newstate != TCP_SYN_SENT || !task_passes_filters())
+	if (ctx->protocol != IPPROTO_TCP || !task_passes_filters())
 		return 0;
-
 	/* The record's arrays are copied with a helper: the verifier rejects
 	 * byte copies through an offset tracepoint context pointer. */
 	event.family = ctx->family;
@@ -336,11 +505,10 @@ int tracepoint_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *c
 	}
 	event.sport = ctx->sport;
 	event.dport = ctx->dport;
-	syn_sent(ctx, skaddr, &event);
+	syn_sent(ctx, sk, &event);
 	return 0;
 }
 
-/* A SYN that goes unanswered is resent after about a second: its port is known by then. */
 SEC("tracepoint/tcp/tcp_retransmit_skb")
 int tracepoint_tcp_retransmit_skb(void *ctx)
 {
@@ -348,12 +516,12 @@ int tracepoint_tcp_retransmit_skb(void *ctx)
 		struct trace_event_raw_tcp_retransmit_skb *record = ctx;
 
 		if (record->state == TCP_SYN_SENT)
-			release_awaiting(ctx, record->skaddr, record->sport);
+			syn_resent(ctx, (struct sock *)record->skaddr, record->sport);
 	} else {
 		struct trace_event_raw_tcp_event_sk_skb *record = ctx;
 
 		if (record->state == TCP_SYN_SENT)
-			release_awaiting(ctx, record->skaddr, record->sport);
+			syn_resent(ctx, (struct sock *)record->skaddr, record->sport);
 	}
 	return 0;
 }
@@ -369,13 +537,11 @@ int BPF_PROG(tp_btf_inet_sock_set_state, struct sock *sk, int oldstate, int news
 {
 	struct connect_event event = {};
 
-	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
-	if (oldstate == TCP_SYN_SENT) {
-		release_awaiting(ctx, sk, source_port(sk));
+	if (newstate != TCP_SYN_SENT) {
+		state_changed(ctx, sk, oldstate, newstate);
 		return 0;
 	}
-	if (newstate != TCP_SYN_SENT || !task_passes_filters())
+	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP || !task_passes_filters())
 		return 0;
 	read_sock_endpoints(&event, sk);
 	syn_sent(ctx, sk, &event);
@@ -386,7 +552,38 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(tp_btf_tcp_retransmit_skb, struct sock *sk)
 {
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_SYN_SENT)
-		release_awaiting(ctx, sk, source_port(sk));
+		syn_resent(ctx, sk, source_port(sk));
+	return 0;
+}
+
+/*
+ * On exit, user space reads the connects still followed in sockets through
+ * this iterator (the table it reads directly), with the source port as the
+ * socket has it by then.
+ */
+SEC("iter/bpf_sk_storage_map")
+int dump_connects_in_sockets(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct connect_event *kept = ctx->value;
+	struct sock *sk = ctx->sk;
+	struct connect_event event;
+
+	if (!kept || !sk)
+		return 0;
+	__builtin_memcpy(&event, kept, sizeof(event));
+	if (!event.sport)
+		event.sport = source_port(sk);
+	bpf_seq_write(ctx->meta->seq, &event, sizeof(event));
+	return 0;
+}
+
+/* Loaded with the iterator alone, before the rest, to ask whether this
+ * kernel lets tracing programs keep data in sockets (Linux >= 5.11) and
+ * list it. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(probe_socket_storage, struct sock *sk)
+{
+	bpf_sk_storage_get(&connect_in_socket, sk, 0, 0);
 	return 0;
 }
 

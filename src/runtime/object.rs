@@ -5,14 +5,19 @@
 
 use std::cell::RefCell;
 use std::ffi::OsStr;
+use std::io::Read;
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use libbpf_rs::btf::types::DataSec;
 use libbpf_rs::btf::{Btf, BtfType};
-use libbpf_rs::{AsRawLibbpf, Link, Map, MapCore, ObjectBuilder, OpenMapMut, OpenObject};
+use libbpf_rs::{AsRawLibbpf, Iter, Link, Map, MapCore, ObjectBuilder, OpenMapMut, OpenObject};
 
 use crate::error::{Error, Result};
+
+/// Where iterator programs are (`iter/bpf_map_elem`, ...).
+const ITERATOR_SECTION: &[u8] = b"iter/";
 
 /// A read-only global: where it is in the `.rodata` section, and its size.
 #[derive(Debug)]
@@ -55,6 +60,25 @@ impl OpenBpf {
         for mut prog in self.object.progs_mut() {
             let wanted = programs.iter().any(|name| prog.name() == *name);
             prog.set_autoload(wanted);
+        }
+        Ok(())
+    }
+
+    /// Creates the maps named at load, and the object's global data, no
+    /// other maps (for a probe that loads one program and needs only what
+    /// it uses).
+    pub fn create_only(&mut self, maps: &[&str]) -> Result<()> {
+        for name in maps {
+            if !self.object.maps().any(|map| map.name() == *name) {
+                return Err(Error::new(format!("the BPF object has no map {name}")));
+            }
+        }
+        for mut map in self.object.maps_mut() {
+            // libbpf binds the global data (`.rodata`, ...) to every program.
+            let global_data = map.name().as_bytes().contains(&b'.');
+            let wanted = global_data || maps.iter().any(|name| map.name() == *name);
+            map.set_autocreate(wanted)
+                .map_err(|err| Error::from_libbpf("choosing the maps to create", &err))?;
         }
         Ok(())
     }
@@ -156,10 +180,11 @@ pub struct LoadedBpf {
 }
 
 impl LoadedBpf {
-    /// Attaches every loaded program where its section says.
+    /// Attaches every loaded program where its section says, except
+    /// iterators: each run of one is attached to what it walks (`iterate_map`).
     pub fn attach(&self) -> Result<()> {
         for prog in self.object.progs_mut() {
-            if prog.autoload() {
+            if prog.autoload() && !prog.section().as_bytes().starts_with(ITERATOR_SECTION) {
                 let link = prog
                     .attach()
                     .map_err(|err| Error::from_libbpf("attaching", &err))?;
@@ -174,10 +199,33 @@ impl LoadedBpf {
         self.links.borrow_mut().clear();
     }
 
+    /// Runs the loaded iterator program `program` (`SEC("iter/...")`) over
+    /// the map `map` and returns all it wrote.
+    pub fn iterate_map(&self, program: &str, map: &str) -> Result<Vec<u8>> {
+        let failed = |err| Error::from_libbpf(&format!("walking the map {map}"), &err);
+        let map_fd = self.map(map)?.as_fd().try_clone_to_owned();
+        let map_fd = map_fd.map_err(|err| Error::new(format!("walking the map {map}: {err}")))?;
+        let mut progs = self.object.progs_mut();
+        let iterator = progs.find(|prog| prog.name() == program);
+        let iterator = iterator
+            .ok_or_else(|| Error::new(format!("the BPF object has no program {program}")))?;
+        let link = iterator.attach_iter(map_fd.as_fd()).map_err(failed)?;
+        let mut written = Vec::new();
+        Iter::new(&link)
+            .map_err(failed)?
+            .read_to_end(&mut written)
+            .map_err(|err| Error::new(format!("walking the map {map}: {err}")))?;
+        Ok(written)
+    }
+
+    /// A map the load created (libbpf lists the others too, with a
+    /// placeholder fd).
     pub fn map(&self, name: &str) -> Result<Map<'_>> {
-        self.object
-            .maps()
-            .find(|map| map.name() == name)
-            .ok_or_else(|| Error::new(format!("the BPF object has no map {name}")))
+        let map = self.object.maps().find(|map| map.name() == name);
+        let map = map.ok_or_else(|| Error::new(format!("the BPF object has no map {name}")))?;
+        match map.autocreate() {
+            true => Ok(map),
+            false => Err(Error::new(format!("the map {name} was not created"))),
+        }
     }
 }

@@ -69,7 +69,8 @@ pub trait Tool: Sized {
     /// CLOCK_MONOTONIC time the tool started at. `object` holds the maps a
     /// formatter may read (tcpconnect's table of cgroup paths).
     fn printer(&self, started_ns: u64, object: &LoadedBpf) -> Result<Printer<Self::Record>>;
-    /// After the loop ended: what the tool reports last (a table, a count).
+    /// After the loop ended: what the tool reports last (a table, a count),
+    /// from its maps or by running an iterator program of its object.
     fn finish(&self, _object: &LoadedBpf, _output: &mut Output) -> Result<()> {
         Ok(())
     }

@@ -84,6 +84,14 @@ pub struct Cli {
     /// Include the container (short id), else the systemd unit, else the cgroup v2 path (CONTAINER column)
     #[arg(long, conflicts_with = "count")]
     pub container: bool,
+    /// Print each connect once its result is known, with RESULT (ok, refused,
+    /// timeout, closed, an error such as EHOSTUNREACH, pending on exit) and
+    /// LAT(ms) last; with -c, count per result. -t counts from the start
+    #[arg(long)]
+    pub outcome: bool,
+    /// Only connects whose result is not ok (implies --outcome)
+    #[arg(long)]
+    pub failed: bool,
     /// How to hook connects
     #[arg(long, value_enum, default_value_t = AttachChoice::Auto)]
     pub attach: AttachChoice,
@@ -93,6 +101,13 @@ pub struct Cli {
 
 impl ArgpParser for Cli {
     const UPSTREAM_LONG_OPTIONS: &'static [&'static str] = UPSTREAM_LONG_OPTIONS;
+}
+
+impl Cli {
+    /// Whether each connect is followed to its result (--outcome, --failed).
+    pub fn outcome(&self) -> bool {
+        self.outcome || self.failed
+    }
 }
 
 /// Destination ports, from one comma-separated -P value.
@@ -145,7 +160,15 @@ mod tests {
         let cli = parse(&[]).unwrap();
         assert!(!cli.timestamp && !cli.count && !cli.source_port && !cli.print_uid && !cli.lport);
         assert!(cli.pid.is_none() && cli.uid.is_none() && cli.ports.is_none());
+        assert!(!cli.outcome());
         assert_eq!(cli.attach, AttachChoice::Auto);
+    }
+
+    #[test]
+    fn failed_implies_outcome() {
+        assert!(parse(&["--outcome"]).unwrap().outcome());
+        let failed = parse(&["--failed"]).unwrap();
+        assert!(failed.outcome() && failed.failed);
     }
 
     #[test]

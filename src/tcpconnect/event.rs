@@ -1,9 +1,14 @@
 //! Step 1 of the data path: the bytes the BPF program sent, as a typed event.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use nix::errno::Errno;
+
 use super::skel::types::{connect_event, connect_key};
-use crate::bpf_constants::AF_INET;
+use crate::bpf_constants::{
+    AF_INET, RESULT_CLOSED, RESULT_FAILED, RESULT_OK, RESULT_PENDING, RESULT_UNKNOWN,
+};
 use crate::data_path::Decode;
 use crate::output::escape::c_str_bytes;
 
@@ -41,6 +46,27 @@ pub fn ip_version(family: u16) -> u8 {
     }
 }
 
+/// What became of a connect, as RESULT and JSON's `result` name it; None
+/// for a connect not followed to a result (RESULT_NONE, and any value the
+/// kernel side does not write).
+pub fn result_name(result: u8, error: u16) -> Option<Cow<'static, str>> {
+    let name = match result {
+        RESULT_OK => "ok",
+        RESULT_FAILED => match Errno::from_raw(error.into()) {
+            Errno::ECONNREFUSED => "refused",
+            Errno::ETIMEDOUT => "timeout",
+            // The C name, EHOSTUNREACH and the like.
+            Errno::UnknownErrno => return Some(format!("errno{error}").into()),
+            errno => return Some(format!("{errno:?}").into()),
+        },
+        RESULT_CLOSED => "closed",
+        RESULT_PENDING => "pending",
+        RESULT_UNKNOWN => "unknown",
+        _ => return None,
+    };
+    Some(name.into())
+}
+
 impl connect_event {
     pub fn decode(data: &[u8]) -> Option<Self> {
         let mut event = Self::default();
@@ -58,6 +84,32 @@ impl connect_event {
 
     pub fn comm_bytes(&self) -> &[u8] {
         c_str_bytes(&self.comm)
+    }
+
+    pub fn result_name(&self) -> Option<Cow<'static, str>> {
+        result_name(self.result, self.error)
+    }
+
+    /// The connect is still waiting for its result at `now_ns`.
+    pub fn mark_pending(&mut self, now_ns: u64) {
+        self.result = RESULT_PENDING;
+        self.latency_ns = now_ns.saturating_sub(self.timestamp_ns);
+    }
+}
+
+impl connect_key {
+    /// What count mode counts `event` by, as the kernel side does.
+    pub fn of(event: &connect_event, with_sport: bool) -> Self {
+        Self {
+            saddr: event.saddr,
+            daddr: event.daddr,
+            family: event.family,
+            sport: if with_sport { event.sport } else { 0 },
+            dport: event.dport,
+            error: event.error,
+            result: event.result,
+            ..Default::default()
+        }
     }
 }
 
@@ -92,6 +144,22 @@ pub(crate) mod tests {
         assert_eq!(decoded.destination().to_string(), "10.1.2.3");
         assert_eq!(decoded.comm_bytes(), b"curl");
         assert!(connect_event::decode(&bytes[..10]).is_none());
+    }
+
+    #[test]
+    fn results_are_named_like_the_errors_connect_returns() {
+        let named = |result, error| result_name(result, error).map(String::from);
+        assert_eq!(named(RESULT_OK, 0).as_deref(), Some("ok"));
+        assert_eq!(named(RESULT_FAILED, 111).as_deref(), Some("refused"));
+        assert_eq!(named(RESULT_FAILED, 110).as_deref(), Some("timeout"));
+        assert_eq!(named(RESULT_FAILED, 113).as_deref(), Some("EHOSTUNREACH"));
+        assert_eq!(named(RESULT_FAILED, 101).as_deref(), Some("ENETUNREACH"));
+        assert_eq!(named(RESULT_FAILED, 4000).as_deref(), Some("errno4000"));
+        assert_eq!(named(RESULT_CLOSED, 0).as_deref(), Some("closed"));
+        assert_eq!(named(RESULT_PENDING, 0).as_deref(), Some("pending"));
+        assert_eq!(named(RESULT_UNKNOWN, 0).as_deref(), Some("unknown"));
+        assert_eq!(named(0, 0), None);
+        assert_eq!(named(200, 0), None);
     }
 
     #[test]

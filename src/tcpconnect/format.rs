@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::event::{ip_version, Connect};
 use super::skel::types::connect_event;
+use crate::bpf_constants::RESULT_UNKNOWN;
 use crate::container::{self, table::CgroupTable};
 use crate::data_path::Formatter;
 use crate::output::escape::push_padded;
@@ -20,7 +21,12 @@ pub struct Columns {
     pub sport: bool,
     /// -L: LPORT (BCC Python's), after SADDR.
     pub lport: bool,
+    /// --outcome: RESULT and LAT(ms), last.
+    pub outcome: bool,
 }
+
+/// RESULT's width: "EHOSTUNREACH" and a space.
+const RESULT_WIDTH: usize = 13;
 
 /// --container: CONTAINER, the last of the optional columns before PID,
 /// from the cgroup paths the kernel kept.
@@ -45,16 +51,23 @@ fn push_column(out: &mut Vec<u8>, text: &str, width: usize) {
 
 pub struct TextFormatter {
     columns: Columns,
-    first_timestamp_ns: Option<u64>,
+    /// What TIME(s) counts from: the first event's timestamp, as upstream,
+    /// unless given (--outcome prints in the order of results, not of
+    /// connects, and counts from the tool's start).
+    time_origin_ns: Option<u64>,
     /// --container: the CONTAINER column's names.
     cgroups: Option<CgroupTable>,
 }
 
 impl TextFormatter {
-    pub fn new(columns: Columns, cgroups: Option<CgroupTable>) -> Self {
+    pub fn new(
+        columns: Columns,
+        time_origin_ns: Option<u64>,
+        cgroups: Option<CgroupTable>,
+    ) -> Self {
         Self {
             columns,
-            first_timestamp_ns: None,
+            time_origin_ns,
             cgroups,
         }
     }
@@ -84,14 +97,18 @@ impl Formatter<Connect> for TextFormatter {
         if c.sport {
             let _ = write!(out, " {:<5}", "SPORT");
         }
-        let _ = writeln!(out, " {:<5}", "DPORT");
+        let _ = write!(out, " {:<5}", "DPORT");
+        if c.outcome {
+            let _ = write!(out, " {:<RESULT_WIDTH$}LAT(ms)", "RESULT");
+        }
+        out.push(b'\n');
     }
 
     fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event) {
         let c = &self.columns;
         if c.timestamp {
-            let first = *self.first_timestamp_ns.get_or_insert(event.timestamp_ns);
-            let seconds = event.timestamp_ns.saturating_sub(first) as f64 / 1e9;
+            let origin = *self.time_origin_ns.get_or_insert(event.timestamp_ns);
+            let seconds = event.timestamp_ns.saturating_sub(origin) as f64 / 1e9;
             push_column(out, &format!("{seconds:.3}"), 9);
         }
         if c.uid {
@@ -115,21 +132,37 @@ impl Formatter<Connect> for TextFormatter {
         if c.sport {
             let _ = write!(out, " {:<5}", event.sport);
         }
-        let _ = writeln!(out, " {:<5}", event.dport);
+        let _ = write!(out, " {:<5}", event.dport);
+        if c.outcome {
+            out.push(b' ');
+            let result = event.result_name().unwrap_or_default();
+            push_column(out, &result, RESULT_WIDTH);
+            match event.result {
+                // Not followed: how long it took is not known.
+                RESULT_UNKNOWN => out.push(b'-'),
+                _ => {
+                    let _ = write!(out, "{:.3}", event.latency_ns as f64 / 1e6);
+                }
+            }
+        }
+        out.push(b'\n');
     }
 }
 
 /// One JSON object per connect, with every field the text has and more.
 pub struct JsonFormatter {
     lines: JsonEvents,
+    /// --outcome: `result` and `latency_ns` on every line.
+    outcome: bool,
     /// --container: `cgroup` and `container_id`.
     cgroups: Option<CgroupTable>,
 }
 
 impl JsonFormatter {
-    pub fn new(cgroups: Option<CgroupTable>) -> Self {
+    pub fn new(outcome: bool, cgroups: Option<CgroupTable>) -> Self {
         Self {
             lines: JsonEvents::new(),
+            outcome,
             cgroups,
         }
     }
@@ -158,6 +191,17 @@ impl Formatter<Connect> for JsonFormatter {
         if let Some(path) = self.cgroups.as_mut().and_then(|c| c.path(event.cgroup_id)) {
             path.push_json(&mut line);
         }
+        // Without --outcome, only a connect shown before its start was
+        // confirmed has a result: unknown.
+        if let Some(result) = event.result_name() {
+            line.string("result", result.as_bytes());
+        }
+        if self.outcome {
+            match event.result {
+                RESULT_UNKNOWN => line.raw("latency_ns", b"null"),
+                _ => line.number("latency_ns", event.latency_ns),
+            };
+        }
         line.end();
     }
 }
@@ -165,6 +209,7 @@ impl Formatter<Connect> for JsonFormatter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bpf_constants::{RESULT_CLOSED, RESULT_FAILED, RESULT_OK};
     use crate::tcpconnect::event::tests::v4_event;
 
     fn text(out: Vec<u8>) -> String {
@@ -173,7 +218,7 @@ mod tests {
 
     #[test]
     fn default_header_and_row_match_upstream() {
-        let mut formatter = TextFormatter::new(Columns::default(), None);
+        let mut formatter = TextFormatter::new(Columns::default(), None, None);
         let mut out = Vec::new();
         formatter.write_header(&mut out);
         formatter.write_event(&mut out, &v4_event());
@@ -191,8 +236,9 @@ mod tests {
             uid: true,
             sport: true,
             lport: true,
+            outcome: false,
         };
-        let mut formatter = TextFormatter::new(columns, None);
+        let mut formatter = TextFormatter::new(columns, None, None);
         let mut out = Vec::new();
         formatter.write_header(&mut out);
         let mut second = v4_event();
@@ -209,14 +255,67 @@ mod tests {
     }
 
     #[test]
+    fn outcome_columns_come_last() {
+        let columns = Columns {
+            timestamp: true,
+            outcome: true,
+            ..Columns::default()
+        };
+        // TIME(s) counts from the tool's start, given.
+        let mut formatter = TextFormatter::new(columns, Some(9_000_000_000), None);
+        let mut out = Vec::new();
+        formatter.write_header(&mut out);
+        let mut ok = v4_event();
+        (ok.result, ok.latency_ns) = (RESULT_OK, 1_234_567);
+        let mut unreachable = v4_event();
+        (unreachable.result, unreachable.error) = (RESULT_FAILED, libc::EHOSTUNREACH as u16);
+        unreachable.latency_ns = 3_000_000_000;
+        let mut unknown = v4_event();
+        unknown.result = RESULT_UNKNOWN;
+        for event in [ok, unreachable, unknown] {
+            formatter.write_event(&mut out, &event);
+        }
+        assert_eq!(
+            text(out),
+            "TIME(s)  PID    COMM             IP SADDR            DADDR            DPORT RESULT       LAT(ms)\n\
+             1.000    1234   curl             4  127.0.0.1        10.1.2.3         80    ok           1.235\n\
+             1.000    1234   curl             4  127.0.0.1        10.1.2.3         80    EHOSTUNREACH 3000.000\n\
+             1.000    1234   curl             4  127.0.0.1        10.1.2.3         80    unknown      -\n"
+        );
+    }
+
+    #[test]
     fn json_has_every_field() {
         let mut out = Vec::new();
-        JsonFormatter::new(None).write_event(&mut out, &v4_event());
+        JsonFormatter::new(false, None).write_event(&mut out, &v4_event());
         let line = text(out);
         assert!(line.starts_with("{\"time\":\""), "{line}");
         assert!(line.ends_with(
             "\"timestamp_ns\":10000000000,\"pid\":1234,\"uid\":1000,\"comm\":\"curl\",\"af\":4,\
              \"saddr\":\"127.0.0.1\",\"daddr\":\"10.1.2.3\",\"sport\":40000,\"dport\":80,\"cgroup_id\":0}\n"
         ), "{line}");
+    }
+
+    #[test]
+    fn json_has_the_result_with_outcome_or_when_unconfirmed() {
+        let line = |outcome, result, latency_ns| {
+            let mut event = v4_event();
+            (event.result, event.latency_ns) = (result, latency_ns);
+            let mut out = Vec::new();
+            JsonFormatter::new(outcome, None).write_event(&mut out, &event);
+            let line = text(out);
+            let (_, fields) = line.split_once(",\"cgroup_id\":0").expect("cgroup_id");
+            fields.to_string()
+        };
+        assert_eq!(
+            line(true, RESULT_CLOSED, 5),
+            ",\"result\":\"closed\",\"latency_ns\":5}\n"
+        );
+        assert_eq!(
+            line(true, RESULT_UNKNOWN, 0),
+            ",\"result\":\"unknown\",\"latency_ns\":null}\n"
+        );
+        assert_eq!(line(false, RESULT_UNKNOWN, 0), ",\"result\":\"unknown\"}\n");
+        assert_eq!(line(false, 0, 0), "}\n");
     }
 }

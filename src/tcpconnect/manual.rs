@@ -13,6 +13,17 @@ pub const MANUAL: Manual = Manual {
          kprobes, or the sock:inet_sock_set_state tracepoint (move to SYN_SENT), \
          whichever the kernel allows first (--attach). All filters run in the \
          kernel.",
+        "With --outcome each connect is printed once its result is known, with two \
+         more columns: RESULT is ok (established), refused (reset), timeout (the \
+         kernel gave up resending the SYN), closed (the process closed or aborted \
+         the socket before an answer), or the error the kernel ended it with, such \
+         as EHOSTUNREACH or ENETUNREACH after an ICMP error; LAT(ms) is the time \
+         from the connect to that result. Connects still waiting when tracing stops \
+         are printed as pending, with the time waited so far. Rows come in the order \
+         of results, so with -t TIME(s) is the connect's time counted from the start \
+         of tracing. --failed leaves out the connects that were established. In \
+         count mode the table gets a RESULT column, one row per endpoint and result. \
+         Every way follows each connect to its result through inet_sock_set_state.",
         "It is a drop-in replacement for BCC's libbpf-tools tcpconnect: same flags, \
          defaults and columns, plus BCC Python's -4, -6 and -L, and working -C/-M.",
     ],
@@ -66,6 +77,14 @@ pub const MANUAL: Manual = Manual {
             purpose: "trace IPv6 family only",
         },
         Example {
+            args: "--outcome",
+            purpose: "whether each connect worked, and how long it took",
+        },
+        Example {
+            args: "--failed -c",
+            purpose: "count the connects that failed, per result",
+        },
+        Example {
             args: "-C /sys/fs/bpf/cgroupmap",
             purpose: "trace cgroups in this BPF map only",
         },
@@ -86,7 +105,16 @@ pub const MANUAL: Manual = Manual {
          picks the source port, and the connect can still fail then; so each event \
          waits until the connect has surely started: the socket's next state change \
          (about a round trip) or its first SYN retransmission (about a second). \
-         Connects still waiting when tracing stops are counted on stderr.",
+         Connects still waiting when tracing stops are counted on stderr; with \
+         --outcome they are printed as pending, with source port 0 when it was not \
+         learnt yet.",
+        "Connects waiting for their port or result are kept in a table of 16384; \
+         when it is full, they are kept in their sockets where the kernel lets \
+         tracing programs keep and list data there (Linux >= 5.11, with the fentry \
+         way or the BTF tracepoint). Elsewhere a connect that finds the table full is printed at \
+         once, unconfirmed: with --outcome as RESULT unknown, else (tracepoint \
+         way) with source port 0. Their number is printed on stderr on exit. No \
+         connect is dropped to make room.",
         "Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and a kernel with BTF.",
     ],
     see_also: "execsnoop(8), ss(8), bpftool(8)",

@@ -15,7 +15,9 @@ use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType};
 use super::{run, unique_marker};
 
 /// `enum bpf_map_type` values, as /proc/PID/fdinfo shows them.
+pub const BPF_MAP_TYPE_HASH: u32 = 1;
 pub const BPF_MAP_TYPE_PERF_EVENT_ARRAY: u32 = 4;
+pub const BPF_MAP_TYPE_LRU_HASH: u32 = 9;
 pub const BPF_MAP_TYPE_RINGBUF: u32 = 27;
 
 /// The pid of this test process: the parent of what it runs, and the PID of
@@ -385,16 +387,24 @@ impl Drop for PinnedProgram {
     }
 }
 
-/// The types (`map_type` in fdinfo, `enum bpf_map_type`) of the BPF maps a
-/// process holds open.
-pub fn bpf_map_types(pid: u32) -> Vec<u32> {
+/// The BPF maps a process holds open: `(map_type, max_entries)` as fdinfo
+/// shows them (`map_type` is an `enum bpf_map_type`).
+pub fn bpf_maps(pid: u32) -> Vec<(u32, u32)> {
     let fdinfo = fs::read_dir(format!("/proc/{pid}/fdinfo")).expect("read fdinfo");
+    let field = |info: &str, name: &str| {
+        let line = info.lines().find_map(|line| line.strip_prefix(name))?;
+        line.trim().parse().ok()
+    };
     fdinfo
         .filter_map(|entry| fs::read_to_string(entry.ok()?.path()).ok())
-        .filter_map(|info| {
-            info.lines()
-                .find_map(|line| line.strip_prefix("map_type:"))
-                .and_then(|value| value.trim().parse().ok())
-        })
+        .filter_map(|info| Some((field(&info, "map_type:")?, field(&info, "max_entries:")?)))
+        .collect()
+}
+
+/// The types of the BPF maps a process holds open.
+pub fn bpf_map_types(pid: u32) -> Vec<u32> {
+    bpf_maps(pid)
+        .into_iter()
+        .map(|(map_type, _)| map_type)
         .collect()
 }

@@ -5,7 +5,7 @@
 
 use std::ffi::CString;
 use std::fs;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -35,6 +35,10 @@ pub struct Kernel {
     btf_tracepoints: Vec<&'static str>,
     /// The sock:inet_sock_set_state tracepoint exists (classic flavor).
     pub tracepoint: bool,
+    /// BPF tracing programs may keep data in sockets (bpf_sk_storage_get
+    /// from a BTF tracepoint, Linux >= 5.11) and list it (an iterator over
+    /// socket storage loads; some sandboxes refuse iterators).
+    pub socket_storage_listed: bool,
     /// tracefs is mounted in this mount namespace right now.
     pub tracefs_mounted: bool,
 }
@@ -78,6 +82,11 @@ impl Kernel {
                 })
                 .collect(),
             tracepoint: has_struct("trace_event_raw_inet_sock_set_state"),
+            socket_storage_listed: typedef_id("btf_trace_inet_sock_set_state")
+                .is_some_and(socket_storage_usable_from)
+                && func_id("bpf_iter_bpf_sk_storage_map").is_some_and(|id| {
+                    loads_tracing_program(libbpf_sys::BPF_TRACE_ITER, id, &return_zero())
+                }),
             tracefs_mounted: tracefs_mounted(),
         }
     }
@@ -112,10 +121,12 @@ pub fn return_zero() -> [libbpf_sys::bpf_insn; 2] {
 }
 
 /// Loads a BPF_PROG_TYPE_TRACING program of `attach_type` against the
-/// kernel BTF type `btf_id` and attaches it (a trampoline or a BTF
-/// tracepoint); the program and link close on return.
-fn attaches_tracing_program(attach_type: libbpf_sys::bpf_attach_type, btf_id: u32) -> bool {
-    let insns = return_zero();
+/// kernel BTF type `btf_id`; it closes when dropped.
+fn load_tracing_program(
+    attach_type: libbpf_sys::bpf_attach_type,
+    btf_id: u32,
+    insns: &[libbpf_sys::bpf_insn],
+) -> Option<OwnedFd> {
     let license = c"GPL";
     let mut opts = libbpf_sys::bpf_prog_load_opts {
         sz: size_of::<libbpf_sys::bpf_prog_load_opts>() as _,
@@ -134,12 +145,112 @@ fn attaches_tracing_program(attach_type: libbpf_sys::bpf_attach_type, btf_id: u3
             &mut opts,
         )
     };
-    let Some(_prog) = owned_fd(prog) else {
+    owned_fd(prog)
+}
+
+fn loads_tracing_program(
+    attach_type: libbpf_sys::bpf_attach_type,
+    btf_id: u32,
+    insns: &[libbpf_sys::bpf_insn],
+) -> bool {
+    load_tracing_program(attach_type, btf_id, insns).is_some()
+}
+
+/// Loads a tracing program of `attach_type` against the kernel BTF type
+/// `btf_id` and attaches it (a trampoline or a BTF tracepoint); the program
+/// and link close on return.
+fn attaches_tracing_program(attach_type: libbpf_sys::bpf_attach_type, btf_id: u32) -> bool {
+    let Some(prog) = load_tracing_program(attach_type, btf_id, &return_zero()) else {
         return false;
     };
     // SAFETY: attaches the program loaded above by its fd.
-    let link = unsafe { libbpf_sys::bpf_raw_tracepoint_open(std::ptr::null(), prog) };
+    let link = unsafe { libbpf_sys::bpf_raw_tracepoint_open(std::ptr::null(), prog.as_raw_fd()) };
     owned_fd(link).is_some()
+}
+
+/// Whether a BTF tracepoint program (on the tracepoint whose `btf_trace_`
+/// typedef is `btf_id`, whose first argument is a socket) may call
+/// bpf_sk_storage_get: a socket storage map is made (with the minimal BTF
+/// it needs, an int for key and value) and a program that looks the
+/// tracepoint's socket up in it is loaded.
+fn socket_storage_usable_from(btf_id: u32) -> bool {
+    let Some(map) = socket_storage_map() else {
+        return false;
+    };
+    // r2 = ctx[0] (the socket); r1 = map; r3 = 0; r4 = 0;
+    // call bpf_sk_storage_get; r0 = 0; exit
+    let insn = |code, regs, imm| libbpf_sys::bpf_insn {
+        code,
+        _bitfield_1: libbpf_sys::bpf_insn::new_bitfield_1(regs & 0xf, regs >> 4),
+        imm,
+        ..Default::default()
+    };
+    const LOAD_DW: u8 = 0x79;
+    const LOAD_IMM64: u8 = 0x18;
+    const MOV_IMM: u8 = 0xb7;
+    const CALL: u8 = 0x85;
+    const BPF_FUNC_SK_STORAGE_GET: i32 = 107;
+    let pseudo_map_fd = (libbpf_sys::BPF_PSEUDO_MAP_FD as u8) << 4;
+    let insns = [
+        insn(LOAD_DW, 2 | 1 << 4, 0),
+        insn(LOAD_IMM64, 1 | pseudo_map_fd, map.as_raw_fd()),
+        insn(0, 0, 0),
+        insn(MOV_IMM, 3, 0),
+        insn(MOV_IMM, 4, 0),
+        insn(CALL, 0, BPF_FUNC_SK_STORAGE_GET),
+        return_zero()[0],
+        return_zero()[1],
+    ];
+    loads_tracing_program(libbpf_sys::BPF_TRACE_RAW_TP, btf_id, &insns)
+}
+
+/// A BPF_MAP_TYPE_SK_STORAGE map with int keys and values.
+fn socket_storage_map() -> Option<OwnedFd> {
+    // BTF: a header, one type ([1] INT "int", 4 bytes, signed, 32 bits)
+    // and the strings "" and "int".
+    let mut btf = Vec::new();
+    let strings = b"\0int\0";
+    let types_len = 16u32;
+    for half in [0xeb9f_u16.to_ne_bytes(), [1, 0]] {
+        btf.extend_from_slice(&half);
+    }
+    for word in [24, 0, types_len, types_len, strings.len() as u32] {
+        btf.extend_from_slice(&u32::to_ne_bytes(word));
+    }
+    const BTF_KIND_INT: u32 = 1;
+    const BTF_INT_SIGNED: u32 = 1;
+    for word in [1, BTF_KIND_INT << 24, 4, BTF_INT_SIGNED << 24 | 32] {
+        btf.extend_from_slice(&u32::to_ne_bytes(word));
+    }
+    btf.extend_from_slice(strings);
+    let mut btf_opts = libbpf_sys::bpf_btf_load_opts {
+        sz: size_of::<libbpf_sys::bpf_btf_load_opts>() as _,
+        ..Default::default()
+    };
+    // SAFETY: a complete BTF blob and options, valid for the call.
+    let btf =
+        unsafe { libbpf_sys::bpf_btf_load(btf.as_ptr().cast(), btf.len() as _, &mut btf_opts) };
+    let btf = owned_fd(btf)?;
+    let map_opts = libbpf_sys::bpf_map_create_opts {
+        sz: size_of::<libbpf_sys::bpf_map_create_opts>() as _,
+        btf_fd: btf.as_raw_fd() as u32,
+        btf_key_type_id: 1,
+        btf_value_type_id: 1,
+        map_flags: libbpf_sys::BPF_F_NO_PREALLOC,
+        ..Default::default()
+    };
+    // SAFETY: valid name and options for the call.
+    let map = unsafe {
+        libbpf_sys::bpf_map_create(
+            libbpf_sys::BPF_MAP_TYPE_SK_STORAGE,
+            c"probe".as_ptr(),
+            4,
+            4,
+            0,
+            &map_opts,
+        )
+    };
+    owned_fd(map)
 }
 
 /// Whether a kprobe perf event can be created on `function` (the kprobe

@@ -55,9 +55,9 @@ impl Layout {
     }
 
     /// None for lines that are not rows of this layout (the header
-    /// included: a row's last column before ARGS is a number). With ARGS the
-    /// name is one word; without, it is whatever lies between the columns
-    /// before and after it.
+    /// included: a row's last column before ARGS is a number, or `-` for
+    /// one not known). With ARGS the name is one word; without, it is
+    /// whatever lies between the columns before and after it.
     pub fn parse(&self, line: &str) -> Option<Row> {
         let mut row = HashMap::new();
         let words: Vec<&str> = match &self.rest {
@@ -71,7 +71,8 @@ impl Layout {
         };
         let name_end = words.len().checked_sub(self.after_name.len())?;
         let name_start = self.before_name.len();
-        if name_end <= name_start || words.last()?.parse::<i64>().is_err() {
+        let last = words.last()?;
+        if name_end <= name_start || (*last != "-" && last.parse::<f64>().is_err()) {
             return None;
         }
         for (column, value) in self.before_name.iter().zip(&words) {
