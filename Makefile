@@ -192,8 +192,8 @@ static: deps
 	$(call STATIC_CARGO,build)
 	@for tool in $(TOOLS); do echo "$(STATIC_TARGET_DIR)/release/$$tool:"; ldd $(STATIC_TARGET_DIR)/release/$$tool; done
 
-# Generated from the flags' own clap definitions (src/manual.rs), for the
-# installed names.
+# Generated from the flags' own clap definitions and each tool's manual.rs
+# (examples/gen-docs), for the installed names.
 GEN_DOCS_ARGS = --prefix '$(TOOL_PREFIX)' --suffix '$(TOOL_SUFFIX)'
 docs:
 	$(CARGO) run --release --example gen-docs -- $(GEN_DOCS_ARGS) $(DOCS_DIR)

@@ -153,19 +153,34 @@ fn main() -> ExitCode {
 }
 
 fn ours(name: &str, path: &str) -> Tool {
-    ours_with(name, path, &[])
+    ours_with(name, path, &[], &[])
 }
 
-/// Ours with `flags`, labelled with them.
-fn ours_with(name: &str, path: &str, flags: &[&str]) -> Tool {
-    let command = std::iter::once(name).chain(flags.iter().copied());
+/// Ours with `flags` and `environment` variables, labelled with them.
+fn ours_with(name: &str, path: &str, environment: &[(&str, &str)], flags: &[&str]) -> Tool {
+    let variables = environment
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"));
+    let command = variables.chain(std::iter::once(name.to_string()));
+    let command = command.chain(flags.iter().map(|flag| flag.to_string()));
     Tool {
         label: format!("ours: {}", command.collect::<Vec<_>>().join(" ")),
         path: PathBuf::from(path),
         args: flags.iter().map(|flag| flag.to_string()).collect(),
+        environment: environment
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect(),
         role: Role::Ours,
     }
 }
+
+/// A channel made small on purpose (a quarter of the default here), to show
+/// the wake-up policy at work: with it the reader is woken as the ring fills;
+/// with the fixed 50 ms batching of earlier releases (BPFTOOLS_WAKEUP=timer)
+/// the ring overflows in the connect storm.
+const SMALL_CHANNEL_FLAGS: [&str; 2] = ["--buffer-size", "64K"];
+const FIXED_BATCHING: (&str, &str) = ("BPFTOOLS_WAKEUP", "timer");
 
 /// The context columns' flags: their cost is measured beside the default's.
 const EXECSNOOP_CONTEXT_FLAGS: [&str; 3] = ["--container", "--ancestors", "--cwd"];
@@ -182,6 +197,7 @@ fn tools(name: &str, ours_path: &str, compare_variable: &str) -> Vec<Tool> {
         label: path.display().to_string(),
         path,
         args: Vec::new(),
+        environment: Vec::new(),
         role: Role::Comparison,
     }));
     tools
@@ -225,11 +241,23 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
     let mut exec_tools = tools("execsnoop", execsnoop, "COMPARE_EXECSNOOP");
     exec_tools.insert(
         1,
-        ours_with("execsnoop", execsnoop, &EXECSNOOP_CONTEXT_FLAGS),
+        ours_with("execsnoop", execsnoop, &[], &EXECSNOOP_CONTEXT_FLAGS),
     );
     let tcpconnect = env!("CARGO_BIN_EXE_tcpconnect");
     let mut connect_tools = tools("tcpconnect", tcpconnect, "COMPARE_TCPCONNECT");
-    connect_tools.insert(1, ours_with("tcpconnect", tcpconnect, &["--outcome"]));
+    connect_tools.splice(
+        1..1,
+        [
+            ours_with("tcpconnect", tcpconnect, &[], &["--outcome"]),
+            ours_with("tcpconnect", tcpconnect, &[], &SMALL_CHANNEL_FLAGS),
+            ours_with(
+                "tcpconnect",
+                tcpconnect,
+                &[FIXED_BATCHING],
+                &SMALL_CHANNEL_FLAGS,
+            ),
+        ],
+    );
     let plan = [
         (Workload::Exec, options.execs, exec_tools),
         (Workload::Connect, options.connects, connect_tools),

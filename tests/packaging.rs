@@ -8,7 +8,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use bpftools::manual::{generate_named, Naming};
+use bpftools::manual::Naming;
+
+// The renderers gen-docs uses (and their unit tests), not part of the library.
+#[path = "../examples/gen-docs/render.rs"]
+mod render;
+
+use render::generate;
 
 const TOOLS: [(&str, &str); 2] = [
     ("execsnoop", env!("CARGO_BIN_EXE_execsnoop")),
@@ -55,7 +61,7 @@ fn install_into(destdir: &Path, scratch: &Path) {
 /// The same, under `naming`'s names (TOOL_PREFIX, TOOL_SUFFIX).
 fn install_named(destdir: &Path, scratch: &Path, naming: &Naming) {
     let docs = scratch.join("share");
-    generate_named(&docs, naming).expect("generate man pages and completions");
+    generate(&docs, naming).expect("generate man pages and completions");
     let release_dir = Path::new(TOOLS[0].1).parent().expect("binary directory");
     let out = run(Command::new("make")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -136,7 +142,7 @@ fn make_install_lays_out_binaries_man_pages_and_completions() {
 #[test]
 fn man_pages_render_without_warnings_and_list_every_flag_of_help() {
     let scratch = Scratch::new("bpftools-man");
-    bpftools::manual::generate(&scratch.0).expect("generate man pages");
+    generate(&scratch.0, &Naming::default()).expect("generate man pages");
     for (tool, binary) in TOOLS {
         let page_path = scratch.0.join(format!("man/man8/{tool}.8"));
         let page = fs::read_to_string(&page_path).expect("read the man page");
@@ -177,7 +183,7 @@ fn man_pages_render_without_warnings_and_list_every_flag_of_help() {
 #[test]
 fn completions_parse_in_their_shells() {
     let scratch = Scratch::new("bpftools-completions");
-    bpftools::manual::generate(&scratch.0).expect("generate completions");
+    generate(&scratch.0, &Naming::default()).expect("generate completions");
     for (tool, _) in TOOLS {
         let checks = [
             ("bash", format!("bash-completion/completions/{tool}")),
@@ -291,7 +297,7 @@ fn make_deb(scratch: &Path, naming: &Naming) -> PathBuf {
         );
     }
     let docs = scratch.join("share");
-    generate_named(&docs, naming).expect("generate man pages and completions");
+    generate(&docs, naming).expect("generate man pages and completions");
     let release_dir = Path::new(TOOLS[0].1).parent().expect("binary directory");
     let out_dir = scratch.join("deb");
     let out = run(Command::new("make")

@@ -36,6 +36,8 @@ pub struct Tool {
     pub path: PathBuf,
     /// Flags it runs with.
     pub args: Vec<String>,
+    /// Environment variables it runs with.
+    pub environment: Vec<(String, String)>,
     pub role: Role,
 }
 
@@ -70,6 +72,7 @@ impl Tool {
         let spawned_at = Instant::now();
         let child = Command::new(&self.path)
             .args(&self.args)
+            .envs(self.environment.iter().map(|(key, value)| (key, value)))
             .stdin(Stdio::null())
             .stdout(create(&stdout_path)?)
             .stderr(create(&stderr_path)?)

@@ -7,7 +7,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bpftools::manual::{generate_named, Naming};
+mod render;
+
+use bpftools::manual::Naming;
+use render::generate;
 
 const USAGE: &str = "usage: gen-docs [--prefix PREFIX] [--suffix SUFFIX] DIR";
 
@@ -40,7 +43,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    match generate_named(&share_dir, &naming) {
+    match generate(&share_dir, &naming) {
         Ok(files) => {
             for file in files {
                 println!("{}", file.display());
