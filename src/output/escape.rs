@@ -18,7 +18,7 @@ pub enum Quoting {
 /// tags, ...), separators other than the ASCII space (Zs, Zl, Zp), and the
 /// other default-ignorable code points (variation selectors, fillers). A
 /// traced process could hide text or fake a column with them. Generated from
-/// the regex crate's Unicode tables; a unit test keeps the two equal.
+/// Unicode 16's tables; a unit test checks one member of each kind.
 const INVISIBLE: &[(char, char)] = &[
     ('\u{0000}', '\u{001f}'),
     ('\u{007f}', '\u{00a0}'),
