@@ -114,7 +114,8 @@ static __always_inline u32 read_ancestors(struct exec_event *event, struct task_
 	struct task_struct *ancestor = BPF_CORE_READ(task, real_parent);
 	int i;
 
-#pragma unroll
+/* A loop, not unrolled: see task_context.bpf.h. */
+#pragma clang loop unroll(disable)
 	for (i = 0; i < MAX_ANCESTORS; i++) {
 		pid_t pid = BPF_CORE_READ(ancestor, tgid);
 
@@ -288,7 +289,7 @@ static __always_inline void read_failed_exec_args(struct exec_event *event, stru
 	if (!args->argv)
 		return;
 
-#pragma unroll
+#pragma clang loop unroll(disable)
 	for (i = 0; i < MAX_ARGS; i++) {
 		if (bpf_probe_read_user(&arg, sizeof(arg), &args->argv[i])) {
 			event->header.argv_unreadable = 1;

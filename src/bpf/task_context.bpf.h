@@ -7,10 +7,11 @@
  * kernel's own d_path does, so a path deeper than the buffer keeps its leaf
  * side (the part that names a container or a directory) and is marked cut.
  *
- * The walks are unrolled, with bounds (no bounded loops before Linux 5.3),
- * and keep their position in map memory rather than in registers: every step
- * then looks the same to the verifier, which prunes instead of following
- * each combination of steps.
+ * The walks are bounded loops (Linux >= 5.3), not unrolled: unrolled, they
+ * made every program ten times larger, and the object embedded in the tool
+ * (and its memory) with it. They keep their position in map memory rather
+ * than in registers: every step then looks the same to the verifier, which
+ * prunes instead of following each combination of steps.
  */
 #ifndef __TASK_CONTEXT_BPF_H__
 #define __TASK_CONTEXT_BPF_H__
@@ -136,7 +137,7 @@ static __always_inline struct path_builder *read_cgroup_path(struct task_struct 
 
 	if (!path)
 		return NULL;
-#pragma unroll
+#pragma clang loop unroll(disable)
 	for (i = 0; i < CGROUP_MAX_DEPTH; i++) {
 		struct kernfs_node *parent = kernfs_parent(kn);
 		long len;
@@ -175,7 +176,7 @@ static __always_inline struct path_builder *read_cwd(struct task_struct *task, u
 
 	if (!path)
 		return NULL;
-#pragma unroll
+#pragma clang loop unroll(disable)
 	for (i = 0; i < CWD_MAX_STEPS; i++) {
 		struct dentry *parent;
 

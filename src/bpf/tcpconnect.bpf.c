@@ -119,7 +119,7 @@ static __always_inline bool endpoint_passes_filters(u16 family, u16 dport)
 		return false;
 	if (!filter_ports_len)
 		return true;
-	/* Unrolled: bounded loops need Linux 5.3, the rest of the program 5.2. */
+	/* Unrolled: a few compares, shorter than a loop's bookkeeping. */
 #pragma unroll
 	for (i = 0; i < MAX_PORTS; i++) {
 		if (i >= filter_ports_len)

@@ -14,7 +14,7 @@ pub enum AttachChoice {
     Fentry,
     /// kprobe + kretprobe on tcp_v4_connect/tcp_v6_connect (CONFIG_KPROBES)
     Kprobe,
-    /// The sock:inet_sock_set_state tracepoint, BTF-typed where possible (Linux >= 5.2)
+    /// The sock:inet_sock_set_state tracepoint, BTF-typed where possible (Linux >= 5.3)
     Tracepoint,
 }
 
