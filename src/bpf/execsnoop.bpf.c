@@ -114,7 +114,7 @@ static __always_inline u32 read_ancestors(struct exec_event *event, struct task_
 	struct task_struct *ancestor = BPF_CORE_READ(task, real_parent);
 	int i;
 
-/* A loop, not unrolled: see task_context.bpf.h. */
+	/* A loop, not unrolled: see task_context.bpf.h. */
 #pragma clang loop unroll(disable)
 	for (i = 0; i < MAX_ANCESTORS; i++) {
 		pid_t pid = BPF_CORE_READ(ancestor, tgid);
