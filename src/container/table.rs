@@ -13,11 +13,13 @@ use std::collections::HashMap;
 use libbpf_rs::{MapCore, MapFlags, MapHandle};
 
 use super::CgroupPath;
+use crate::tcpconnect::skel::types::cgroup_path_entry;
+
+// SAFETY: a C struct of integers and bytes; any bit pattern is a value.
+unsafe impl plain::Plain for cgroup_path_entry {}
 
 /// Ids kept here at most; past it, the half least recently used go.
 const CACHE_CAPACITY: usize = 1024;
-/// `struct cgroup_path_entry`: u16 length, u8 cut, a spare byte, the path.
-const ENTRY_PATH_OFFSET: usize = 4;
 
 struct Known {
     path: Vec<u8>,
@@ -79,12 +81,11 @@ impl CgroupTable {
 
 /// A `struct cgroup_path_entry` from the map.
 fn decode_entry(value: &[u8]) -> Option<Known> {
-    let len = u16::from_ne_bytes(value.get(..2)?.try_into().ok()?);
-    let path = value.get(ENTRY_PATH_OFFSET..)?;
-    let path = path.get(..usize::from(len)).unwrap_or(path);
+    let entry: &cgroup_path_entry = plain::from_bytes(value).ok()?;
+    let len = usize::from(entry.len).min(entry.path.len());
     Some(Known {
-        path: path.to_vec(),
-        cut: *value.get(2)? != 0,
+        path: entry.path[..len].iter().map(|&byte| byte as u8).collect(),
+        cut: entry.cut != 0,
         last_used: 0,
     })
 }
@@ -93,11 +94,12 @@ fn decode_entry(value: &[u8]) -> Option<Known> {
 mod tests {
     use super::*;
 
+    /// A map value's bytes, as a lookup returns them.
     fn entry(path: &[u8], cut: bool) -> Vec<u8> {
         let mut value = (path.len() as u16).to_ne_bytes().to_vec();
         value.extend_from_slice(&[u8::from(cut), 0]);
         value.extend_from_slice(path);
-        value.resize(ENTRY_PATH_OFFSET + 1024, 0);
+        value.resize(std::mem::size_of::<cgroup_path_entry>(), 0);
         value
     }
 
@@ -109,7 +111,8 @@ mod tests {
         assert!(decode_entry(&entry(b"/x", true)).unwrap().cut);
         let mut long = entry(b"/x", false);
         long[..2].copy_from_slice(&5000u16.to_ne_bytes());
-        assert_eq!(decode_entry(&long).unwrap().path.len(), 1024);
+        let whole = cgroup_path_entry::default().path.len();
+        assert_eq!(decode_entry(&long).unwrap().path.len(), whole);
         assert!(decode_entry(&[1]).is_none());
     }
 }
