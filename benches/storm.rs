@@ -175,7 +175,7 @@ fn ours_with(name: &str, path: &str, environment: &[(&str, &str)], flags: &[&str
     }
 }
 
-/// A channel made small on purpose (a quarter of the default here), to show
+/// A channel made small on purpose (half the default here), to show
 /// the wake-up policy at work: with it the reader is woken as the ring fills;
 /// with the fixed 50 ms batching of earlier releases (BPFTOOLS_WAKEUP=timer)
 /// the ring overflows in the connect storm.
