@@ -164,12 +164,14 @@ fn stop_signal_ends_a_tool_whose_stdout_is_not_read() {
         tool.wait_for_header(TIMEOUT);
         tool.stop_reading_stdout();
         let marker = unique_marker("blocked");
-        let big_arg = "y".repeat(4000);
-        let deadline = Instant::now() + TIMEOUT;
+        let big_arg = "y".repeat(3000);
+        // Rows of 6 KB fill a 64 KiB pipe in a dozen execs; an emulated
+        // kernel (make test-kernels) may take a second for each.
+        let deadline = Instant::now() + 3 * TIMEOUT;
         let mut execs = 0;
         while !tool.blocked_writing() {
             assert!(Instant::now() < deadline, "not blocked after {execs} execs");
-            exec_as(BLOCKED_UID, &[&marker, &big_arg]);
+            exec_as(BLOCKED_UID, &[&marker, &big_arg, &big_arg]);
             execs += 1;
         }
         let signalled = Instant::now();

@@ -1295,9 +1295,11 @@ const HELD_CONNECTS_AT_LEAST: usize = 20_000;
 /// ways, which learn the source port later, source port 0), and the count
 /// of those is reported on exit. Nothing is lost.
 fn check_way_held_connects_hide_no_connect(way: AttachWay, outcome: bool) {
+    // The holders' own connects are traced too: where each is shown at once
+    // (fentry, kprobe), they come as a burst the channel must hold.
     let args: &[&str] = match outcome {
-        true => &["--outcome", "-s"],
-        false => &["-s"],
+        true => &["--outcome", "-s", "--buffer-size", "16M"],
+        false => &["-s", "--buffer-size", "16M"],
     };
     let mut trace = Trace::start(way.command(args));
     let tables = bpf_maps(trace.tool.pid())

@@ -6,7 +6,7 @@ pub mod escape;
 pub mod json;
 
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Whether the event loop goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +27,18 @@ pub fn unwritten() -> (usize, usize) {
         UNWRITTEN_LINES.load(Ordering::SeqCst),
         UNWRITTEN_BYTES.load(Ordering::SeqCst),
     )
+}
+
+/// Whether a write(2) to stdout is under way, and the bytes written so far:
+/// the watchdog tells a blocked stdout from a tool busy finishing.
+static WRITING: AtomicBool = AtomicBool::new(false);
+static WRITTEN_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// While a flush is under way, the bytes written to stdout so far.
+pub fn write_progress() -> Option<u64> {
+    WRITING
+        .load(Ordering::SeqCst)
+        .then(|| WRITTEN_BYTES.load(Ordering::SeqCst))
 }
 
 fn set_unwritten(rest: &[u8]) {
@@ -78,13 +90,23 @@ impl Output {
     }
 }
 
-fn write_all(mut rest: &[u8]) -> io::Result<()> {
+fn write_all(rest: &[u8]) -> io::Result<()> {
+    WRITING.store(true, Ordering::SeqCst);
+    let result = write_rest(rest);
+    WRITING.store(false, Ordering::SeqCst);
+    result
+}
+
+fn write_rest(mut rest: &[u8]) -> io::Result<()> {
     let stdout = io::stdout();
     let stdout = std::os::fd::AsFd::as_fd(&stdout);
     while !rest.is_empty() {
         set_unwritten(rest);
         match nix::unistd::write(stdout, rest) {
-            Ok(written) => rest = &rest[written..],
+            Ok(written) => {
+                WRITTEN_BYTES.fetch_add(written as u64, Ordering::SeqCst);
+                rest = &rest[written..];
+            }
             Err(nix::errno::Errno::EINTR) => {}
             Err(errno) => {
                 set_unwritten(&[]);

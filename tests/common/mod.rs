@@ -349,10 +349,18 @@ impl Tool {
         self.stdout.paused.store(true, Ordering::SeqCst);
     }
 
-    /// Whether the tool is blocked writing to a full pipe.
+    /// Whether the tool is blocked writing to a full pipe: asleep in
+    /// write(2) on fd 1 (from /proc, the same on every kernel; wchan's
+    /// function names differ between versions).
     pub fn blocked_writing(&self) -> bool {
-        let wchan = std::fs::read_to_string(format!("/proc/{}/wchan", self.child.id()));
-        wchan.is_ok_and(|wchan| wchan.contains("pipe_write") || wchan.contains("wait_woken"))
+        let proc = format!("/proc/{}", self.child.id());
+        let syscall = std::fs::read_to_string(format!("{proc}/syscall")).unwrap_or_default();
+        let stat = std::fs::read_to_string(format!("{proc}/stat")).unwrap_or_default();
+        // The state follows the command name, which is in parentheses.
+        let asleep = stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('S'));
+        asleep && syscall.starts_with(&format!("{} 0x1 ", libc::SYS_write))
     }
 
     /// Whether the tool exits within `timeout`.
