@@ -4,8 +4,11 @@
 #   make deps         install what a fresh Debian/Ubuntu machine lacks
 #   make run          deps, build, then run execsnoop as root (ARGS="-x -T" passes flags)
 #   make test         deps, then the whole test suite as root
+#   make test-kernels the whole test suite in VMs of Debian's 5.10, 6.1 and 6.12
+#                     kernels (qemu; KERNELS="bookworm" picks some)
 #   make lint         cargo fmt --check and clippy with warnings as errors
 #   make bench        storm benchmark against no tool and upstream (BENCH_ARGS)
+#   make bench-kernel the storm benchmark in a 6.1 VM against Debian's libbpf-tools
 #   make install      install the binaries into $(DESTDIR)$(PREFIX)/sbin, man
 #                     pages and bash/zsh/fish completions under $(PREFIX)/share
 #   make docs         generate those man pages and completions into target/share
@@ -24,10 +27,12 @@
 # make deb: DEB_DIR (target/deb), DEB_MAINTAINER ("Name <mail>"; default: the
 # last commit's author), DEB_PACKAGE (libbpf-tools-rs), and with NO_BUILD=1,
 # DEB_BIN_DIR and DEB_DOCS_DIR (what to package instead of building it).
+# make test-kernels and bench-kernel: KERNELS, VM_ACCEL, VM_TIMEOUT,
+# KERNELS_UPDATE, TEST_ARGS (see tests/kernels/run).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: build deps run test lint bench docs static install deb clean
+.PHONY: build deps deps-kernels run test test-kernels bench-kernel lint bench docs static install deb clean
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -144,6 +149,15 @@ deps: export DEPS_SCRIPT = $(deps_script)
 deps:
 	@bash -c "$$DEPS_SCRIPT"
 
+# What `make test-kernels` needs on top: qemu, a static busybox for the VMs'
+# initramfs, kmod (depmod/modprobe resolve the modules it carries), cpio.
+KERNEL_DEPS := qemu-system-x86:qemu-system-x86_64 busybox-static \
+               kmod:depmod,modprobe cpio:cpio xz-utils:xz
+deps-kernels: DEPS := $(KERNEL_DEPS)
+deps-kernels: export DEPS_SCRIPT = $(deps_script)
+deps-kernels:
+	@bash -c "$$DEPS_SCRIPT"
+
 run: deps
 	$(CARGO) build --release
 ifeq ($(IS_ROOT)$(AS_ROOT),)
@@ -171,6 +185,22 @@ endif
 BENCH_ARGS ?=
 bench: deps
 	$(AS_ROOT) $(CARGO) bench --bench storm -- $(BENCH_ARGS)
+
+# Debian's stock kernels (the suites in tests/kernels/kernels; KERNELS="bullseye
+# trixie" picks some) booted in qemu, each running every test binary of
+# `cargo test --release` (built here) as root. Kernels, modules and logs are
+# cached in target/kernels/. One summary line per kernel; fails if any failed.
+# VM_ACCEL=auto|kvm|tcg, VM_TIMEOUT (s per VM), TEST_ARGS: see tests/kernels/run.
+KERNELS ?=
+test-kernels: deps deps-kernels
+	tests/kernels/selftest
+	CARGO=$(CARGO) tests/kernels/run $(KERNELS)
+
+# The storm benchmark in bookworm's 6.1 kernel, against bookworm's libbpf-tools
+# (whose tcpconnect needs kprobes). BENCH_ARGS as for bench; by default storms
+# small enough for emulation.
+bench-kernel: deps deps-kernels
+	CARGO=$(CARGO) BENCH_ARGS="$(BENCH_ARGS)" tests/kernels/run --bench
 
 # Both checks run, so one run shows every complaint; either fails the target.
 lint:
