@@ -247,10 +247,19 @@ static __always_inline void emit(void *ctx, struct connect_event *event)
 	submit_event(ctx, event, sizeof(*event));
 }
 
+/*
+ * The helpers below key connect_by_socket with a copy of sk in a variable
+ * of its own, not &sk: some verifiers (Linux 6.1's) take a pointer in a
+ * stack slot whose address a helper was given for a scalar once the helper
+ * returns, so sk could no longer be passed to the socket storage helpers,
+ * and the programs were refused (EACCES).
+ */
+
 /* The connect followed on socket sk, if any. */
 static __always_inline struct connect_event *followed_connect(struct sock *sk)
 {
-	struct connect_event *event = bpf_map_lookup_elem(&connect_by_socket, &sk);
+	const void *key = sk;
+	struct connect_event *event = bpf_map_lookup_elem(&connect_by_socket, &key);
 
 	if (event || !overflow_to_sockets)
 		return event;
@@ -260,9 +269,10 @@ static __always_inline struct connect_event *followed_connect(struct sock *sk)
 /* Keeps event with socket sk; false when there is no room for it. */
 static __always_inline bool follow(struct sock *sk, struct connect_event *event)
 {
+	const void *key = sk;
 	struct connect_event *kept;
 
-	if (!bpf_map_update_elem(&connect_by_socket, &sk, event, BPF_ANY))
+	if (!bpf_map_update_elem(&connect_by_socket, &key, event, BPF_ANY))
 		return true;
 	if (!overflow_to_sockets)
 		return false;
@@ -275,7 +285,9 @@ static __always_inline bool follow(struct sock *sk, struct connect_event *event)
 
 static __always_inline void stop_following(struct sock *sk)
 {
-	if (bpf_map_delete_elem(&connect_by_socket, &sk) && overflow_to_sockets)
+	const void *key = sk;
+
+	if (bpf_map_delete_elem(&connect_by_socket, &key) && overflow_to_sockets)
 		bpf_sk_storage_delete(&connect_in_socket, sk);
 }
 
