@@ -47,8 +47,9 @@ fn set_unwritten(rest: &[u8]) {
     UNWRITTEN_LINES.store(lines, Ordering::SeqCst);
 }
 
-/// Lines waiting for the next flush. Written in one write(2) per batch, so a
-/// pipe or file gets every event promptly without a syscall per line.
+/// Lines waiting for the next flush. Written in one write(2) per batch (per
+/// 64 KiB of it), so a pipe or file gets every event promptly without a
+/// syscall per line.
 #[derive(Debug, Default)]
 pub struct Output {
     pending: Vec<u8>,
@@ -97,12 +98,18 @@ fn write_all(rest: &[u8]) -> io::Result<()> {
     result
 }
 
+/// The most one write(2) is given: a pipe's capacity. A blocking write
+/// returns only once all it was given is in the pipe, so a bigger one (the
+/// thousands of pending connects listed at exit) would hide a slow reader's
+/// progress from the watchdog until it is done.
+const WRITE_MAX: usize = 64 * 1024;
+
 fn write_rest(mut rest: &[u8]) -> io::Result<()> {
     let stdout = io::stdout();
     let stdout = std::os::fd::AsFd::as_fd(&stdout);
     while !rest.is_empty() {
         set_unwritten(rest);
-        match nix::unistd::write(stdout, rest) {
+        match nix::unistd::write(stdout, &rest[..rest.len().min(WRITE_MAX)]) {
             Ok(written) => {
                 WRITTEN_BYTES.fetch_add(written as u64, Ordering::SeqCst);
                 rest = &rest[written..];
