@@ -74,7 +74,8 @@ pub const MANUAL: Manual = Manual {
     overhead: &[
         "One tracepoint program runs per exec (two more with -x: syscall entry and exit), \
          sending one record of the used size through a BPF ring buffer. User space \
-         wakes at most once per 50 ms batch and writes each batch with one write(2). \
+         is woken after up to 50 ms of records, or sooner when the ring is a quarter \
+         full, and writes each batch with one write(2) per 64 KiB. \
          Exec rates are rarely high enough for this to be measurable; see the \
          project's README for benchmark figures.",
     ],
