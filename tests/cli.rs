@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 
 use bpftools::argp::ArgpParser;
 
+#[path = "common/temp_dir.rs"]
+mod temp_dir;
+
+use temp_dir::TempDir;
+
 const EXECSNOOP: &str = env!("CARGO_BIN_EXE_execsnoop");
 const TCPCONNECT: &str = env!("CARGO_BIN_EXE_tcpconnect");
 const TOOLS: [(&str, &str); 2] = [("execsnoop", EXECSNOOP), ("tcpconnect", TCPCONNECT)];
@@ -70,23 +75,6 @@ fn printed(binary: &str, argv0: Option<&str>, args: &[&str]) -> String {
     assert!(out.status.success(), "{args:?}: {out:?}");
     assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
     stdout(&out)
-}
-
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(label: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("{label}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create a scratch directory");
-        Self(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -345,9 +333,9 @@ fn check_against_glibc<T: ArgpParser>(binary: &str, scratch: &Path) {
 
 #[test]
 fn usage_is_glibc_argps_byte_for_byte() {
-    let scratch = Scratch::new("bpftools-argp-reference");
-    check_against_glibc::<bpftools::execsnoop::cli::Cli>(EXECSNOOP, &scratch.0);
-    check_against_glibc::<bpftools::tcpconnect::cli::Cli>(TCPCONNECT, &scratch.0);
+    let scratch = TempDir::new("bpftools-argp-reference");
+    check_against_glibc::<bpftools::execsnoop::cli::Cli>(EXECSNOOP, scratch.path());
+    check_against_glibc::<bpftools::tcpconnect::cli::Cli>(TCPCONNECT, scratch.path());
 }
 
 #[test]

@@ -21,10 +21,11 @@ use std::time::{Duration, Instant};
 use common::host::{
     bpf_map_types, cgroup2_mount, current_thread_comm, in_private_mount_namespace, kernel_btf_copy,
     lost_events_reported, path_arg, setpriv_as, test_pid, tracefs_mounted_in, PinnedMap,
-    PinnedProgram, TempDir, TestCgroup, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF,
+    PinnedProgram, TestCgroup, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF,
     HIDE_KERNEL_BTF, UNMOUNT_TRACEFS,
 };
 use common::kernel::Kernel;
+use common::temp_dir::TempDir;
 use common::trials::bpf_test;
 use common::{assert_one_error_line, run, unique_marker, Gated, Tool, TIMEOUT};
 use libbpf_rs::MapType;

@@ -13,32 +13,16 @@ use bpftools::manual::Naming;
 // The renderers gen-docs uses (and their unit tests), not part of the library.
 #[path = "../examples/gen-docs/render.rs"]
 mod render;
+#[path = "common/temp_dir.rs"]
+mod temp_dir;
 
 use render::generate;
+use temp_dir::TempDir;
 
 const TOOLS: [(&str, &str); 2] = [
     ("execsnoop", env!("CARGO_BIN_EXE_execsnoop")),
     ("tcpconnect", env!("CARGO_BIN_EXE_tcpconnect")),
 ];
-
-/// A directory of its own under the system's temporary directory, removed
-/// when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(label: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("{label}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create a scratch directory");
-        Self(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn run(command: &mut Command) -> Output {
     command
@@ -115,9 +99,9 @@ fn shipped_files(name: &str, zsh_dir: &str) -> Vec<String> {
 
 #[test]
 fn make_install_lays_out_binaries_man_pages_and_completions() {
-    let scratch = Scratch::new("bpftools-install");
-    let destdir = scratch.0.join("root");
-    install_into(&destdir, &scratch.0);
+    let scratch = TempDir::new("bpftools-install");
+    let destdir = scratch.path().join("root");
+    install_into(&destdir, scratch.path());
     for (tool, _) in TOOLS {
         let binary = destdir.join("usr/sbin").join(tool);
         let mode = fs::metadata(&binary)
@@ -141,10 +125,10 @@ fn make_install_lays_out_binaries_man_pages_and_completions() {
 
 #[test]
 fn man_pages_render_without_warnings_and_list_every_flag_of_help() {
-    let scratch = Scratch::new("bpftools-man");
-    generate(&scratch.0, &Naming::default()).expect("generate man pages");
+    let scratch = TempDir::new("bpftools-man");
+    generate(scratch.path(), &Naming::default()).expect("generate man pages");
     for (tool, binary) in TOOLS {
-        let page_path = scratch.0.join(format!("man/man8/{tool}.8"));
+        let page_path = scratch.path().join(format!("man/man8/{tool}.8"));
         let page = fs::read_to_string(&page_path).expect("read the man page");
 
         let help = run(Command::new(binary).arg("--help"));
@@ -182,8 +166,8 @@ fn man_pages_render_without_warnings_and_list_every_flag_of_help() {
 
 #[test]
 fn completions_parse_in_their_shells() {
-    let scratch = Scratch::new("bpftools-completions");
-    generate(&scratch.0, &Naming::default()).expect("generate completions");
+    let scratch = TempDir::new("bpftools-completions");
+    generate(scratch.path(), &Naming::default()).expect("generate completions");
     for (tool, _) in TOOLS {
         let checks = [
             ("bash", format!("bash-completion/completions/{tool}")),
@@ -196,7 +180,9 @@ fn completions_parse_in_their_shells() {
                 eprintln!("{shell} is not installed: {file} not checked");
                 continue;
             }
-            let out = run(Command::new(shell).arg("-n").arg(scratch.0.join(&file)));
+            let out = run(Command::new(shell)
+                .arg("-n")
+                .arg(scratch.path().join(&file)));
             assert!(
                 out.status.success() && out.stderr.is_empty(),
                 "{shell} -n {file}: {}",
@@ -230,9 +216,9 @@ fn a_prefixed_or_suffixed_install_names_the_installed_command_everywhere() {
             suffix: "-libbpf".into(),
         },
     ] {
-        let scratch = Scratch::new("bpftools-install-named");
-        let destdir = scratch.0.join("root");
-        install_named(&destdir, &scratch.0, &naming);
+        let scratch = TempDir::new("bpftools-install-named");
+        let destdir = scratch.path().join("root");
+        install_named(&destdir, scratch.path(), &naming);
         let mut expected: Vec<String> = TOOLS
             .iter()
             .flat_map(|(tool, _)| shipped_files(&naming.installed(tool), "zsh/site-functions"))
@@ -355,8 +341,8 @@ fn lintian_errors(deb: &Path) -> Vec<String> {
 
 #[test]
 fn make_deb_builds_a_lintian_clean_package_that_conflicts_only_on_collisions() {
-    let scratch = Scratch::new("bpftools-deb");
-    let deb = make_deb(&scratch.0, &Naming::default());
+    let scratch = TempDir::new("bpftools-deb");
+    let deb = make_deb(scratch.path(), &Naming::default());
 
     let mut expected: Vec<String> = TOOLS
         .iter()
@@ -407,12 +393,12 @@ fn make_deb_builds_a_lintian_clean_package_that_conflicts_only_on_collisions() {
     assert_eq!(lintian_errors(&deb), Vec::<String>::new());
 
     // Under other names it installs beside libbpf-tools: no conflict.
-    let scratch = Scratch::new("bpftools-deb-prefixed");
+    let scratch = TempDir::new("bpftools-deb-prefixed");
     let naming = Naming {
         prefix: "bpf-".into(),
         suffix: String::new(),
     };
-    let deb = make_deb(&scratch.0, &naming);
+    let deb = make_deb(scratch.path(), &naming);
     let files = deb_files(&deb);
     for (tool, _) in TOOLS {
         assert!(files.contains(&format!("usr/sbin/bpf-{tool}")), "{files:?}");

@@ -25,12 +25,13 @@ use std::time::{Duration, Instant};
 
 use common::host::{
     bpf_map_types, bpf_maps, current_thread_comm, in_private_mount_namespace, kernel_btf_copy,
-    lost_events_reported, path_arg, setpriv_as, test_pid, PinnedMap, TempDir, TestCgroup,
-    TestNetns, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
-    BPF_MAP_TYPE_RINGBUF, HIDE_KERNEL_BTF,
+    lost_events_reported, path_arg, setpriv_as, test_pid, PinnedMap, TestCgroup, TestNetns,
+    BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF,
+    HIDE_KERNEL_BTF,
 };
 use common::kernel::Kernel;
 use common::rows::{Layout, Row, Trace};
+use common::temp_dir::TempDir;
 use common::trials::bpf_test;
 use common::{assert_one_error_line, run, Finished, Gated, Tool, TIMEOUT};
 use libbpf_rs::MapType;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType};
 
+use super::temp_dir::TempDir;
 use super::{run, unique_marker};
 
 /// `enum bpf_map_type` values, as /proc/PID/fdinfo shows them.
@@ -151,29 +152,6 @@ pub fn kernel_btf_copy(dir: &TempDir) -> PathBuf {
     let copy = dir.path().join("vmlinux.btf");
     fs::copy("/sys/kernel/btf/vmlinux", &copy).expect("copy the kernel's BTF");
     copy
-}
-
-/// A directory of its own under the system temp dir, removed on drop.
-pub struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    pub fn new(label: &str) -> Self {
-        let path = std::env::temp_dir().join(unique_marker(label));
-        fs::create_dir(&path).unwrap_or_else(|err| panic!("mkdir {}: {err}", path.display()));
-        Self { path }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.path);
-    }
 }
 
 /// Where the cgroup v2 hierarchy is mounted, from /proc/mounts.

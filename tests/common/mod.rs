@@ -15,6 +15,7 @@
 pub mod host;
 pub mod kernel;
 pub mod rows;
+pub mod temp_dir;
 pub mod trials;
 
 use std::io::{ErrorKind, Read, Write};
