@@ -597,6 +597,21 @@ impl FmtStream {
     }
 }
 
+/// For each tool's tests: every long option of upstream's is one of ours
+/// (argp's `help`, `usage` and `version` included).
+#[cfg(test)]
+pub(crate) fn assert_upstream_long_options_are_ours<T: ArgpParser>() {
+    let mut cmd = T::command();
+    cmd.build();
+    for name in T::UPSTREAM_LONG_OPTIONS {
+        assert!(
+            cmd.get_arguments().any(|arg| arg.get_long() == Some(name)),
+            "--{name} is upstream's but not an option of {}",
+            cmd.get_name()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
