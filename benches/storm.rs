@@ -32,7 +32,8 @@ use report::{Outcome, ToolResults, ToolRun, WorkloadResults};
 use tool::{Role, Tool};
 use workload::{ConnectStorm, ExecStorm, StormRun};
 
-const USAGE: &str = "usage: cargo bench --bench storm [-- --rounds N --execs N --connects N]
+const USAGE: &str =
+    "usage: cargo bench --bench storm [-- --rounds N --execs N --connects N --each-way]
        cargo bench --bench storm -- --soak SECONDS";
 
 /// After the storm, how long our tool may go without writing before it is
@@ -48,6 +49,9 @@ struct Options {
     rounds: usize,
     execs: usize,
     connects: usize,
+    /// The connect storm runs our tcpconnect once per attach way (every way
+    /// must be offered by the kernel) instead of its flag variants.
+    each_way: bool,
     soak: Option<Duration>,
 }
 
@@ -57,6 +61,7 @@ impl Options {
             rounds: 5,
             execs: 3_000,
             connects: 20_000,
+            each_way: false,
             soak: None,
         };
         while let Some(arg) = args.next() {
@@ -72,6 +77,7 @@ impl Options {
                 "--execs" => options.execs = value()? as usize,
                 "--connects" => options.connects = value()? as usize,
                 "--soak" => options.soak = Some(Duration::from_secs(value()?)),
+                "--each-way" => options.each_way = true,
                 // cargo bench passes --bench to every bench binary.
                 "--bench" => {}
                 _ => return Err(format!("unknown argument: {arg}")),
@@ -182,6 +188,21 @@ fn ours_with(name: &str, path: &str, environment: &[(&str, &str)], flags: &[&str
 const SMALL_CHANNEL_FLAGS: [&str; 2] = ["--buffer-size", "64K"];
 const FIXED_BATCHING: (&str, &str) = ("BPFTOOLS_WAKEUP", "timer");
 
+/// An environment variable given to a tool: (name, value).
+type Variable = (&'static str, &'static str);
+
+/// tcpconnect's attach ways, for --each-way: fentry, kprobe, and the
+/// tracepoint in its BTF flavor (tp_btf) and its classic one.
+const ATTACH_WAYS: [(&[Variable], &[&str]); 4] = [
+    (&[], &["--attach", "fentry"]),
+    (&[], &["--attach", "kprobe"]),
+    (&[], &["--attach", "tracepoint"]),
+    (
+        &[("BPFTOOLS_TRACEPOINT", "classic")],
+        &["--attach", "tracepoint"],
+    ),
+];
+
 /// The context columns' flags: their cost is measured beside the default's.
 const EXECSNOOP_CONTEXT_FLAGS: [&str; 3] = ["--container", "--ancestors", "--cwd"];
 
@@ -245,19 +266,25 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
     );
     let tcpconnect = env!("CARGO_BIN_EXE_tcpconnect");
     let mut connect_tools = tools("tcpconnect", tcpconnect, "COMPARE_TCPCONNECT");
-    connect_tools.splice(
-        1..1,
-        [
-            ours_with("tcpconnect", tcpconnect, &[], &["--outcome"]),
-            ours_with("tcpconnect", tcpconnect, &[], &SMALL_CHANNEL_FLAGS),
-            ours_with(
-                "tcpconnect",
-                tcpconnect,
-                &[FIXED_BATCHING],
-                &SMALL_CHANNEL_FLAGS,
-            ),
-        ],
-    );
+    if options.each_way {
+        let each_way = ATTACH_WAYS
+            .map(|(environment, flags)| ours_with("tcpconnect", tcpconnect, environment, flags));
+        connect_tools.splice(0..1, each_way);
+    } else {
+        connect_tools.splice(
+            1..1,
+            [
+                ours_with("tcpconnect", tcpconnect, &[], &["--outcome"]),
+                ours_with("tcpconnect", tcpconnect, &[], &SMALL_CHANNEL_FLAGS),
+                ours_with(
+                    "tcpconnect",
+                    tcpconnect,
+                    &[FIXED_BATCHING],
+                    &SMALL_CHANNEL_FLAGS,
+                ),
+            ],
+        );
+    }
     let plan = [
         (Workload::Exec, options.execs, exec_tools),
         (Workload::Connect, options.connects, connect_tools),
