@@ -19,6 +19,8 @@ pub struct ToolRun {
     pub attached_after: Duration,
     /// CPU of this round's startup probe: start, attach, SIGINT at once.
     pub startup_cpu: Duration,
+    /// Time in the tool's BPF programs over the same span as `storm_cpu`.
+    pub bpf_time: Option<Duration>,
 }
 
 pub enum Outcome {
@@ -40,6 +42,11 @@ pub struct WorkloadResults {
 }
 
 impl ToolRun {
+    fn bpf_nanos_per_event(&self) -> Option<f64> {
+        let time = self.bpf_time?;
+        (self.storm.caused > 0).then(|| time.as_nanos() as f64 / self.storm.caused as f64)
+    }
+
     fn cpu_per_10k_events(&self) -> Option<f64> {
         let cpu = self.storm_cpu?;
         (self.counts.reported > 0)
@@ -96,9 +103,13 @@ pub fn print_tool_run(workload: &WorkloadResults, round: usize, tool: &Tool, out
     let storm_cpu = run
         .storm_cpu
         .map_or("?".into(), |cpu| format!("{:.3}", cpu.as_secs_f64()));
+    let bpf_time = run
+        .bpf_time
+        .map_or("?".into(), |time| format!("{:.3}", time.as_secs_f64()));
     println!(
         "{prefix} wall {:.3} s  reported {}/{}{args}  cpu: storm {storm_cpu} s, whole run {:.3} s, \
-         startup probe {:.3} s  rss {}  attached {} ms  lost-notices {} ({} events)  {}{}",
+         startup probe {:.3} s, BPF programs {bpf_time} s  rss {}  attached {} ms  \
+         lost-notices {} ({} events)  {}{}",
         run.storm.wall.as_secs_f64(),
         run.counts.reported,
         run.storm.caused,
@@ -121,7 +132,7 @@ fn failed_text(run: &StormRun) -> String {
     }
 }
 
-const COLUMNS: usize = 9;
+const COLUMNS: usize = 10;
 type Row = [String; COLUMNS];
 
 pub fn print_table(results: &[WorkloadResults]) {
@@ -132,6 +143,7 @@ pub fn print_table(results: &[WorkloadResults]) {
         "complete args",
         "storm slowdown",
         "tool CPU per 10k events",
+        "BPF time per event",
         "peak RSS",
         "start to attached",
         "startup CPU",
@@ -152,6 +164,7 @@ pub fn print_table(results: &[WorkloadResults]) {
                 ),
                 None => "-".into(),
             },
+            "-".into(),
             "-".into(),
             "-".into(),
             "-".into(),
@@ -182,6 +195,7 @@ fn tool_row(workload: &WorkloadResults, tool: &ToolResults, baseline_wall: Optio
             String::new(),
             String::new(),
             String::new(),
+            String::new(),
         ];
     }
     let caused: usize = runs.iter().map(|run| run.storm.caused).sum();
@@ -199,6 +213,8 @@ fn tool_row(workload: &WorkloadResults, tool: &ToolResults, baseline_wall: Optio
     };
     let cpu = median(runs.iter().filter_map(|run| run.cpu_per_10k_events()))
         .map_or("-".into(), |seconds| format!("{seconds:.3} s"));
+    let bpf_time = median(runs.iter().filter_map(|run| run.bpf_nanos_per_event()))
+        .map_or("-".into(), |nanos| format!("{nanos:.0} ns"));
     let rss = median(runs.iter().map(|run| run.exited.peak_rss_kib as f64))
         .map_or("-".into(), |kib| mib(kib as u64));
     let attached = median(
@@ -220,6 +236,7 @@ fn tool_row(workload: &WorkloadResults, tool: &ToolResults, baseline_wall: Optio
         complete,
         slowdown,
         cpu,
+        bpf_time,
         rss,
         attached,
         startup_cpu,

@@ -124,6 +124,35 @@ impl Running {
         clock_gettime(clock).ok().map(Duration::from)
     }
 
+    /// Time the kernel has spent in the tool's BPF programs so far, summed
+    /// over the programs it holds (`run_time_ns` of their fdinfo); None when
+    /// the kernel keeps no such statistics (the benchmark turns them on).
+    pub fn bpf_run_time(&self) -> Option<Duration> {
+        let fds = fs::read_dir(format!("/proc/{}/fd", self.pid)).ok()?;
+        let mut total = None;
+        for fd in fds.filter_map(Result::ok) {
+            if !fs::read_link(fd.path())
+                .is_ok_and(|target| target.as_os_str() == "anon_inode:bpf-prog")
+            {
+                continue;
+            }
+            let info = fs::read_to_string(format!(
+                "/proc/{}/fdinfo/{}",
+                self.pid,
+                fd.file_name().to_string_lossy()
+            ));
+            let nanos = info.ok().and_then(|info| {
+                info.lines()
+                    .find_map(|line| line.strip_prefix("run_time_ns:"))
+                    .and_then(|value| value.trim().parse().ok())
+            });
+            if let Some(nanos) = nanos {
+                *total.get_or_insert(Duration::ZERO) += Duration::from_nanos(nanos);
+            }
+        }
+        total
+    }
+
     /// SIGINT, as a user's Ctrl-C; SIGKILL if it does not exit in time.
     pub fn stop(self) -> Exited {
         signal(self.pid, libc::SIGINT);
