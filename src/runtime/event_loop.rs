@@ -7,12 +7,12 @@ use std::cell::{Cell, RefCell};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use libbpf_rs::{ErrorKind, Map, MapCore, MapFlags, PerfBufferBuilder, RingBufferBuilder};
+use libbpf_rs::{ErrorKind, Map, PerfBufferBuilder, RingBufferBuilder};
 
 use crate::error::{Error, Result};
 use crate::output::Flow;
 use crate::runtime::channel::{ChannelKind, EventChannel, BATCH_INTERVAL};
-use crate::runtime::object::LoadedBpf;
+use crate::runtime::object::{per_cpu_counts, LoadedBpf};
 use crate::runtime::signals::stop_requested;
 
 /// How long a poll waits without events, so a stop request is noticed.
@@ -172,15 +172,7 @@ impl<'a, 'obj> LostEvents<'a, 'obj> {
     }
 
     fn counts(&self) -> Vec<u64> {
-        let key = 0u32.to_ne_bytes();
-        let Ok(Some(per_cpu)) = self.map.lookup_percpu(&key, MapFlags::ANY) else {
-            return Vec::new();
-        };
-        let count = |value: &Vec<u8>| value.get(..8)?.try_into().ok().map(u64::from_ne_bytes);
-        per_cpu
-            .iter()
-            .map(|value| count(value).unwrap_or(0))
-            .collect()
+        per_cpu_counts(self.map).unwrap_or_default()
     }
 
     fn report_if_due(&mut self, report: impl Fn(u64, Option<usize>)) {

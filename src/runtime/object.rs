@@ -12,7 +12,9 @@ use std::path::Path;
 
 use libbpf_rs::btf::types::DataSec;
 use libbpf_rs::btf::{Btf, BtfType};
-use libbpf_rs::{AsRawLibbpf, Iter, Link, Map, MapCore, ObjectBuilder, OpenMapMut, OpenObject};
+use libbpf_rs::{
+    AsRawLibbpf, Iter, Link, Map, MapCore, MapFlags, ObjectBuilder, OpenMapMut, OpenObject,
+};
 
 use crate::error::{Error, Result};
 
@@ -228,4 +230,18 @@ impl LoadedBpf {
             false => Err(Error::new(format!("the map {name} was not created"))),
         }
     }
+}
+
+/// A per-CPU counter of the programs (slot 0 of a per-CPU array of u64, as
+/// `count_one` in common.bpf.h adds to): each CPU's count, in CPU order.
+pub fn per_cpu_counts(map: &impl MapCore) -> Result<Vec<u64>> {
+    let per_cpu = map
+        .lookup_percpu(&0u32.to_ne_bytes(), MapFlags::ANY)
+        .map_err(|err| Error::from_libbpf("reading a counter", &err))?;
+    let count = |value: &Vec<u8>| value.get(..8)?.try_into().ok().map(u64::from_ne_bytes);
+    Ok(per_cpu
+        .unwrap_or_default()
+        .iter()
+        .map(|value| count(value).unwrap_or(0))
+        .collect())
 }

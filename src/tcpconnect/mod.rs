@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::output::clock::monotonic_ns;
 use crate::output::Output;
 use crate::runtime::attach::Way;
-use crate::runtime::object::{LoadedBpf, OpenBpf};
+use crate::runtime::object::{per_cpu_counts, LoadedBpf, OpenBpf};
 use crate::runtime::pipeline::{SharedOptions, Tool};
 use attach::{Storage, SOCKET_STORAGE_ITERATOR, SOCKET_STORAGE_MAP, TABLE_MAP};
 use cli::{AttachChoice, Cli, PortList};
@@ -181,7 +181,9 @@ impl Tool for Tcpconnect {
                 unstarted.len()
             );
         }
-        let unfollowed = per_cpu_total(&object.map("unfollowed_connects")?)?;
+        let unfollowed: u64 = per_cpu_counts(&object.map("unfollowed_connects")?)?
+            .iter()
+            .sum();
         if unfollowed > 0 {
             let table = object.map(TABLE_MAP)?.max_entries();
             let no_room = match object.map(SOCKET_STORAGE_MAP) {
@@ -256,17 +258,6 @@ fn followed_connects(object: &LoadedBpf) -> Result<Vec<connect_event>> {
         .chunks_exact(size)
         .filter_map(connect_event::decode)
         .collect())
-}
-
-/// The sum of a per-CPU counter (slot 0 of a per-CPU array of u64).
-fn per_cpu_total(map: &impl MapCore) -> Result<u64> {
-    let per_cpu = map
-        .lookup_percpu(&0u32.to_ne_bytes(), MapFlags::ANY)
-        .map_err(|err| Error::from_libbpf("reading a counter", &err))?;
-    let values = per_cpu.unwrap_or_default().into_iter();
-    Ok(values
-        .filter_map(|value| Some(u64::from_ne_bytes(value.get(..8)?.try_into().ok()?)))
-        .sum())
 }
 
 #[cfg(test)]
