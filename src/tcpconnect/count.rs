@@ -1,6 +1,7 @@
 //! Count mode (-c): the kernel counts connects per endpoint in a table,
 //! which is read and printed once, on exit, as text or one JSON object.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::io::Write;
 
 use libbpf_rs::{MapCore, MapFlags};
@@ -39,27 +40,35 @@ pub fn read_counts(map: &impl MapCore) -> Result<Vec<(connect_key, u64)>> {
 }
 
 /// Adds connects the kernel did not count, each as one connect of its key
-/// (those still followed on exit).
+/// (those still followed on exit: as many as there are held sockets, so
+/// each finds its row by hash, not by a scan of the table).
 pub fn add_connects(
     rows: &mut Vec<(connect_key, u64)>,
     events: &[connect_event],
     with_sport: bool,
 ) {
+    let mut row_of: HashMap<RowOrder, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(index, (key, _))| (row_order(key), index))
+        .collect();
     for event in events {
         let key = connect_key::of(event, with_sport);
-        match rows
-            .iter_mut()
-            .find(|(row, _)| row_order(row) == row_order(&key))
-        {
-            Some((_, count)) => *count += 1,
-            None => rows.push((key, 1)),
+        match row_of.entry(row_order(&key)) {
+            Entry::Occupied(row) => rows[*row.get()].1 += 1,
+            Entry::Vacant(row) => {
+                row.insert(rows.len());
+                rows.push((key, 1));
+            }
         }
     }
 }
 
 /// What tells rows apart, in the table's order: IPv4 rows first, then IPv6;
 /// by address, port and result within each.
-fn row_order(key: &connect_key) -> impl Ord {
+type RowOrder = (u8, [u8; 16], [u8; 16], u16, u16, u8, u16);
+
+fn row_order(key: &connect_key) -> RowOrder {
     (
         ip_version(key.family),
         key.saddr,
