@@ -497,7 +497,7 @@ SEC("tracepoint/sock/inet_sock_set_state")
 int tracepoint_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	struct sock *sk = (struct sock *)ctx->skaddr;
-	struct connect_event event = {};
+	struct connect_event event;
 
 	if (ctx->newstate != TCP_SYN_SENT) {
 		state_changed(ctx, sk, ctx->oldstate, ctx->newstate);
@@ -505,6 +505,8 @@ int tracepoint_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *c
 	}
 	if (ctx->protocol != IPPROTO_TCP || !task_passes_filters())
 		return 0;
+	/* Cleared only here: every other state change of the host returned above. */
+	__builtin_memset(&event, 0, sizeof(event));
 	/* The record's arrays are copied with a helper: the verifier rejects
 	 * byte copies through an offset tracepoint context pointer. */
 	event.family = ctx->family;
@@ -547,7 +549,7 @@ int tracepoint_tcp_retransmit_skb(void *ctx)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_btf_inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 {
-	struct connect_event event = {};
+	struct connect_event event;
 
 	if (newstate != TCP_SYN_SENT) {
 		state_changed(ctx, sk, oldstate, newstate);
@@ -555,6 +557,8 @@ int BPF_PROG(tp_btf_inet_sock_set_state, struct sock *sk, int oldstate, int news
 	}
 	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP || !task_passes_filters())
 		return 0;
+	/* Cleared only here: every other state change of the host returned above. */
+	__builtin_memset(&event, 0, sizeof(event));
 	read_sock_endpoints(&event, sk);
 	syn_sent(ctx, sk, &event);
 	return 0;
