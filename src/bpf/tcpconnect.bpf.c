@@ -189,27 +189,50 @@ static __always_inline void fill_task(struct connect_event *event)
 	bpf_get_current_comm(&event->comm, sizeof(event->comm));
 }
 
-static __always_inline void read_sock_endpoints(struct connect_event *event, struct sock *sk)
+/*
+ * Reading the socket: `typed` says sk came from a BTF tracepoint or a
+ * trampoline, where the verifier knows its type and a field is a plain
+ * load (which the kernel guards); elsewhere each read is a probe-read
+ * helper call, several times dearer. A constant at every call site, so
+ * each program holds one of the two.
+ */
+#define sock_read(typed, sk, field) ((typed) ? (sk)->field : BPF_CORE_READ(sk, field))
+#define sock_read_bytes(typed, dst, size, src)                                                  \
+	do {                                                                                    \
+		if (typed)                                                                      \
+			__builtin_memcpy(dst, src, size);                                       \
+		else                                                                            \
+			bpf_core_read(dst, size, src);                                          \
+	} while (0)
+
+static __always_inline void read_sock_endpoints(struct connect_event *event, struct sock *sk,
+						bool typed)
 {
-	event->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	event->family = sock_read(typed, sk, __sk_common.skc_family);
 	/* Sizes spelled out: BPF_CORE_READ_INTO would copy sizeof(*dst), one byte. */
 	if (event->family == AF_INET) {
-		bpf_core_read(event->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(event->daddr, 4, &sk->__sk_common.skc_daddr);
+		sock_read_bytes(typed, event->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		sock_read_bytes(typed, event->daddr, 4, &sk->__sk_common.skc_daddr);
 	} else {
-		bpf_core_read(event->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(event->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+		sock_read_bytes(typed, event->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		sock_read_bytes(typed, event->daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
-	event->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	event->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	event->sport = sock_read(typed, sk, __sk_common.skc_num);
+	event->dport = bpf_ntohs(sock_read(typed, sk, __sk_common.skc_dport));
 }
 
 /*
  * The source port of a socket that may be closing: the bound port (skc_num)
- * is released before the move to CLOSE is traced, inet_sport stays.
+ * is released before the move to CLOSE is traced, inet_sport stays. The
+ * bound port is a plain load where sk is typed; inet_sport lies beyond
+ * struct sock, so the verifier lets it be reached only by a probe read.
  */
-static __always_inline u16 source_port(struct sock *sk)
+static __always_inline u16 source_port(struct sock *sk, bool typed)
 {
+	u16 bound = typed ? sk->__sk_common.skc_num : 0;
+
+	if (bound)
+		return bound;
 	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 }
 
@@ -317,9 +340,10 @@ static __always_inline void connect_started(void *ctx, struct sock *sk, struct c
 
 /* The result of a connect whose socket sk moved to newstate, into event;
  * false when --failed does not show it. */
-static __always_inline bool settle(struct connect_event *event, struct sock *sk, int newstate)
+static __always_inline bool settle(struct connect_event *event, struct sock *sk, int newstate,
+				   bool typed)
 {
-	int error = newstate == TCP_CLOSE ? BPF_CORE_READ(sk, sk_err) : 0;
+	int error = newstate == TCP_CLOSE ? sock_read(typed, sk, sk_err) : 0;
 
 	event->latency_ns = bpf_ktime_get_ns() - event->timestamp_ns;
 	if (newstate == TCP_ESTABLISHED) {
@@ -339,16 +363,16 @@ static __always_inline bool settle(struct connect_event *event, struct sock *sk,
  * a simultaneous open, SYN_RECV) for newstate.
  */
 static __always_inline void connect_moved_on(void *ctx, struct sock *sk, struct connect_event *event,
-					     int newstate)
+					     int newstate, bool typed)
 {
 	/* Both ends sent a SYN at once: the result comes with the next move. */
 	if (outcome_mode && newstate == TCP_SYN_RECV)
 		return;
 	if (!event->sport)
-		event->sport = source_port(sk);
+		event->sport = source_port(sk, typed);
 	/* No port was ever bound: tcp_v*_connect failed after the move to
 	 * SYN_SENT (no free port), so connect() returned an error. */
-	if (event->sport && (!outcome_mode || settle(event, sk, newstate)))
+	if (event->sport && (!outcome_mode || settle(event, sk, newstate, typed)))
 		emit(ctx, event);
 	stop_following(sk);
 }
@@ -358,7 +382,8 @@ static __always_inline void connect_moved_on(void *ctx, struct sock *sk, struct 
  * cheapest tests come first and nothing is read or looked up for the
  * sockets that carry no followed connect.
  */
-static __always_inline void state_changed(void *ctx, struct sock *sk, int oldstate, int newstate)
+static __always_inline void state_changed(void *ctx, struct sock *sk, int oldstate, int newstate,
+					  bool typed)
 {
 	struct connect_event *event;
 
@@ -366,7 +391,7 @@ static __always_inline void state_changed(void *ctx, struct sock *sk, int oldsta
 		return;
 	event = followed_connect(sk);
 	if (event)
-		connect_moved_on(ctx, sk, event, newstate);
+		connect_moved_on(ctx, sk, event, newstate, typed);
 }
 
 /* A SYN was resent (about a second after the first): its port is known by now. */
@@ -394,7 +419,7 @@ static __always_inline void syn_resent(void *ctx, struct sock *sk, u16 sport)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_btf_connect_result, struct sock *sk, int oldstate, int newstate)
 {
-	state_changed(ctx, sk, oldstate, newstate);
+	state_changed(ctx, sk, oldstate, newstate, true);
 	return 0;
 }
 
@@ -402,18 +427,19 @@ int BPF_PROG(tp_btf_connect_result, struct sock *sk, int oldstate, int newstate)
 SEC("tracepoint/sock/inet_sock_set_state")
 int tracepoint_connect_result(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	state_changed(ctx, (struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate);
+	state_changed(ctx, (struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate, false);
 	return 0;
 }
 
-/* fexit and kretprobe: the call returned ret for this socket. */
-static __always_inline int connect_returned(void *ctx, struct sock *sk, int ret, bool via_v6)
+/* fexit (typed) and kretprobe: the call returned ret for this socket. */
+static __always_inline int connect_returned(void *ctx, struct sock *sk, int ret, bool via_v6,
+					    bool typed)
 {
 	struct connect_event event = {};
 
 	if (ret != 0 || !task_passes_filters())
 		return 0;
-	read_sock_endpoints(&event, sk);
+	read_sock_endpoints(&event, sk, typed);
 	unmap_v4(&event);
 	/* tcp_v6_connect delegated a v4-mapped address to tcp_v4_connect, which reported it. */
 	if (via_v6 && event.family == AF_INET)
@@ -428,13 +454,13 @@ static __always_inline int connect_returned(void *ctx, struct sock *sk, int ret,
 SEC("fexit/tcp_v4_connect")
 int BPF_PROG(fexit_tcp_v4_connect, struct sock *sk, struct sockaddr *uaddr, int addr_len, int ret)
 {
-	return connect_returned(ctx, sk, ret, false);
+	return connect_returned(ctx, sk, ret, false, true);
 }
 
 SEC("fexit/tcp_v6_connect")
 int BPF_PROG(fexit_tcp_v6_connect, struct sock *sk, struct sockaddr *uaddr, int addr_len, int ret)
 {
-	return connect_returned(ctx, sk, ret, true);
+	return connect_returned(ctx, sk, ret, true, true);
 }
 
 static __always_inline int kprobe_entry(struct sock *sk)
@@ -454,7 +480,7 @@ static __always_inline int kprobe_return(void *ctx, int ret, bool via_v6)
 	/* The nested v4 call of a v4-mapped v6 connect consumed the entry. */
 	if (!skp)
 		return 0;
-	connect_returned(ctx, *skp, ret, via_v6);
+	connect_returned(ctx, *skp, ret, via_v6, false);
 	bpf_map_delete_elem(&connecting_socks, &tid);
 	return 0;
 }
@@ -500,7 +526,7 @@ int tracepoint_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *c
 	struct connect_event event;
 
 	if (ctx->newstate != TCP_SYN_SENT) {
-		state_changed(ctx, sk, ctx->oldstate, ctx->newstate);
+		state_changed(ctx, sk, ctx->oldstate, ctx->newstate, false);
 		return 0;
 	}
 	if (ctx->protocol != IPPROTO_TCP || !task_passes_filters())
@@ -552,14 +578,14 @@ int BPF_PROG(tp_btf_inet_sock_set_state, struct sock *sk, int oldstate, int news
 	struct connect_event event;
 
 	if (newstate != TCP_SYN_SENT) {
-		state_changed(ctx, sk, oldstate, newstate);
+		state_changed(ctx, sk, oldstate, newstate, true);
 		return 0;
 	}
-	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP || !task_passes_filters())
+	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP || !task_passes_filters())
 		return 0;
 	/* Cleared only here: every other state change of the host returned above. */
 	__builtin_memset(&event, 0, sizeof(event));
-	read_sock_endpoints(&event, sk);
+	read_sock_endpoints(&event, sk, true);
 	syn_sent(ctx, sk, &event);
 	return 0;
 }
@@ -567,8 +593,8 @@ int BPF_PROG(tp_btf_inet_sock_set_state, struct sock *sk, int oldstate, int news
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(tp_btf_tcp_retransmit_skb, struct sock *sk)
 {
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_SYN_SENT)
-		syn_resent(ctx, sk, source_port(sk));
+	if (sk->__sk_common.skc_state == TCP_SYN_SENT)
+		syn_resent(ctx, sk, source_port(sk, true));
 	return 0;
 }
 
@@ -588,7 +614,7 @@ int dump_connects_in_sockets(struct bpf_iter__bpf_sk_storage_map *ctx)
 		return 0;
 	__builtin_memcpy(&event, kept, sizeof(event));
 	if (!event.sport)
-		event.sport = source_port(sk);
+		event.sport = source_port(sk, false);
 	bpf_seq_write(ctx->meta->seq, &event, sizeof(event));
 	return 0;
 }

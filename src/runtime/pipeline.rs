@@ -136,9 +136,12 @@ fn load_and_attach<T: Tool>(
     way: Way,
     hooks: &mut Vec<String>,
 ) -> Result<LoadedBpf> {
+    // Chosen first: the choice may load a probe object, which then does not
+    // add its peak memory to this object's.
+    let programs = tool.programs(way);
     let btf = shared.common.btf.as_deref();
     let mut object = OpenBpf::open(T::NAME, T::OBJECT, btf)?;
-    object.load_only(&tool.programs(way))?;
+    object.load_only(&programs)?;
     *hooks = object.hooks();
     if hooks_need_tracefs(hooks) {
         system::ensure_tracefs()?;
