@@ -259,7 +259,6 @@ fn find_other(name: &str, ours: &Path) -> Option<PathBuf> {
 
 fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
     let started = Instant::now();
-    let _bpf_stats = enable_bpf_stats();
     let execsnoop = env!("CARGO_BIN_EXE_execsnoop");
     let mut exec_tools = tools("execsnoop", execsnoop, "COMPARE_EXECSNOOP");
     exec_tools.insert(
@@ -322,13 +321,14 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
          the start, {} at the end (other work on the machine makes the numbers noisier).\n\
          - events reported, complete args: share of the events the storm caused, all rounds.\n\
          - storm slowdown: median storm wall time with the tool / median without, same \
-         invocation. The tool's BPF programs run in the storm's processes: their cost shows \
-         here, not in the tool's CPU.\n\
+         invocation, leaving out round 1 when there are more (BPF programs are timed in it). \
+         The tool's BPF programs run in the storm's processes: their cost shows here, not in \
+         the tool's CPU.\n\
          - tool CPU per 10k events: the tool's CPU (user + system, all threads) from attached \
          to just before SIGINT, per reported event. That leaves out its start and exit, \
          measured apart each round as startup CPU (start, attach, SIGINT at once; rusage).\n\
          - BPF time per event: the kernel's run time of the tool's BPF programs (fdinfo \
-         run_time_ns, with BPF_ENABLE_STATS on for the whole run) over the same span as tool \
+         run_time_ns, with BPF_ENABLE_STATS on in round 1 only) over the same span as tool \
          CPU, per event caused: the cost the storm pays inside them, measured apart from the \
          wall-time noise. It leaves out the hook's own cost (a classic tracepoint fills its \
          record before the program runs).\n\
@@ -382,6 +382,9 @@ fn bench_workload(
         .chain((0..results.tools.len()).map(Some))
         .collect();
     for round in 1..=rounds {
+        // The kernel times BPF programs in round 1 only: its two clock reads
+        // per program run would add to the storm slowdown of the others.
+        let bpf_stats = (round == 1).then(enable_bpf_stats).flatten();
         for &participant in &order {
             let run_id = run_ids.next().expect("endless ids");
             let Some(index) = participant else {
@@ -395,7 +398,8 @@ fn bench_workload(
             if entry.failure().is_some() {
                 continue;
             }
-            let outcome = measure_tool(workload, size, &entry.tool, scratch, run_id)?;
+            let timed = bpf_stats.is_some();
+            let outcome = measure_tool(workload, size, &entry.tool, scratch, run_id, timed)?;
             report::print_tool_run(&results, round, &entry.tool, &outcome);
             if let (Role::Ours, Outcome::FailedToStart(reason)) = (entry.tool.role, &outcome) {
                 let path = entry.tool.path.display();
@@ -416,6 +420,7 @@ fn measure_tool(
     tool: &Tool,
     scratch: &Path,
     run_id: usize,
+    bpf_timed: bool,
 ) -> Result<Outcome, String> {
     let probe = match tool.start(scratch, &format!("{run_id}-startup")) {
         Ok(running) => running,
@@ -461,15 +466,17 @@ fn measure_tool(
             .map(|(end, start)| end.saturating_sub(start)),
         attached_after,
         startup_cpu,
+        bpf_timed,
         bpf_time: bpf_before_stop
             .zip(bpf_at_attach)
+            .filter(|_| bpf_timed)
             .map(|(end, start)| end.saturating_sub(start)),
     }))
 }
 
 /// Has the kernel time every BPF program's runs (BPF_ENABLE_STATS), for as
 /// long as the returned fd is open; None on kernels before 5.8. This costs
-/// two clock reads per program run, for every tool alike.
+/// two clock reads per program run, for every tool alike (and for the storm).
 fn enable_bpf_stats() -> Option<OwnedFd> {
     const BPF_ENABLE_STATS: libc::c_long = 32;
     // union bpf_attr's enable_stats: { __u32 type; }, BPF_STATS_RUN_TIME = 0.

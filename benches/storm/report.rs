@@ -19,7 +19,10 @@ pub struct ToolRun {
     pub attached_after: Duration,
     /// CPU of this round's startup probe: start, attach, SIGINT at once.
     pub startup_cpu: Duration,
-    /// Time in the tool's BPF programs over the same span as `storm_cpu`.
+    /// Whether the kernel timed BPF programs (BPF_ENABLE_STATS) in this run.
+    pub bpf_timed: bool,
+    /// Time in the tool's BPF programs over the same span as `storm_cpu`,
+    /// when timed.
     pub bpf_time: Option<Duration>,
 }
 
@@ -206,7 +209,12 @@ fn tool_row(workload: &WorkloadResults, tool: &ToolResults, baseline_wall: Optio
     } else {
         "-".into()
     };
-    let wall = median(runs.iter().map(|run| run.storm.wall.as_secs_f64()));
+    // The rounds where BPF programs were not timed, when there are any.
+    let untimed = runs.iter().filter(|run| !run.bpf_timed);
+    let wall = match runs.iter().any(|run| !run.bpf_timed) {
+        true => median(untimed.map(|run| run.storm.wall.as_secs_f64())),
+        false => median(runs.iter().map(|run| run.storm.wall.as_secs_f64())),
+    };
     let slowdown = match (wall, baseline_wall) {
         (Some(wall), Some(baseline)) => format!("x{:.2}", wall / baseline),
         _ => "-".into(),
