@@ -385,6 +385,7 @@ fn bench_workload(
         // The kernel times BPF programs in round 1 only: its two clock reads
         // per program run would add to the storm slowdown of the others.
         let bpf_stats = (round == 1).then(enable_bpf_stats).flatten();
+        let timed = bpf_stats.is_some();
         for &participant in &order {
             let run_id = run_ids.next().expect("endless ids");
             let Some(index) = participant else {
@@ -398,7 +399,6 @@ fn bench_workload(
             if entry.failure().is_some() {
                 continue;
             }
-            let timed = bpf_stats.is_some();
             let outcome = measure_tool(workload, size, &entry.tool, scratch, run_id, timed)?;
             report::print_tool_run(&results, round, &entry.tool, &outcome);
             if let (Role::Ours, Outcome::FailedToStart(reason)) = (entry.tool.role, &outcome) {
@@ -434,7 +434,8 @@ fn measure_tool(
         Err(reason) => return Ok(Outcome::FailedToStart(reason)),
     };
     let cpu_at_attach = running.cpu_used();
-    let bpf_at_attach = running.bpf_run_time();
+    let bpf_run_time = || bpf_timed.then(|| running.bpf_run_time()).flatten();
+    let bpf_at_attach = bpf_run_time();
     let storm_and_output = workload.run(run_id, size).and_then(|(storm, pattern)| {
         let follower = OutputFollower::open(&running.stdout_path, pattern)
             .map_err(|err| format!("cannot read {}: {err}", running.stdout_path.display()))?;
@@ -453,7 +454,7 @@ fn measure_tool(
         Role::Comparison => thread::sleep(COMPARISON_GRACE),
     }
     let cpu_before_stop = running.cpu_used();
-    let bpf_before_stop = running.bpf_run_time();
+    let bpf_before_stop = bpf_run_time();
     let stderr_path = running.stderr_path.clone();
     let exited = running.stop();
     Ok(Outcome::Measured(ToolRun {
@@ -469,7 +470,6 @@ fn measure_tool(
         bpf_timed,
         bpf_time: bpf_before_stop
             .zip(bpf_at_attach)
-            .filter(|_| bpf_timed)
             .map(|(end, start)| end.saturating_sub(start)),
     }))
 }

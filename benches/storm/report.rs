@@ -210,11 +210,12 @@ fn tool_row(workload: &WorkloadResults, tool: &ToolResults, baseline_wall: Optio
         "-".into()
     };
     // The rounds where BPF programs were not timed, when there are any.
-    let untimed = runs.iter().filter(|run| !run.bpf_timed);
-    let wall = match runs.iter().any(|run| !run.bpf_timed) {
-        true => median(untimed.map(|run| run.storm.wall.as_secs_f64())),
-        false => median(runs.iter().map(|run| run.storm.wall.as_secs_f64())),
-    };
+    let untimed = runs.iter().any(|run| !run.bpf_timed);
+    let wall = median(
+        runs.iter()
+            .filter(|run| !(untimed && run.bpf_timed))
+            .map(|run| run.storm.wall.as_secs_f64()),
+    );
     let slowdown = match (wall, baseline_wall) {
         (Some(wall), Some(baseline)) => format!("x{:.2}", wall / baseline),
         _ => "-".into(),
