@@ -651,6 +651,17 @@ fn json_lines_carry_every_field() {
         event["timestamp_ns"].as_u64().is_some_and(|ns| ns > 0),
         "{line}"
     );
+    // Read in the kernel only when shown: JSON shows them (the root cgroup is 1).
+    assert!(
+        event["cgroup_id"].as_u64().is_some_and(|id| id >= 1),
+        "{line}"
+    );
+    let mut as_other_user = setpriv_as(4321);
+    as_other_user.args(["bash", "-c", &format!("exec 3<>/dev/tcp/127.0.0.1/{port}")]);
+    let (pid, status) = run(&mut as_other_user);
+    assert!(status.success(), "{as_other_user:?}: {status}");
+    let line = tool.expect_line(|line| line.contains(&format!("\"pid\":{pid},")), TIMEOUT);
+    assert!(line.contains("\"uid\":4321,"), "{line}");
 
     // A thread named with a quote, a newline and a byte that is not UTF-8:
     // the comm comes out escaped, replaced, and exact in comm_base64.
@@ -1427,6 +1438,7 @@ fn container_column_names_the_connecting_processs_container() {
     let pid = inside.pid().to_string();
     assert!(inside.release().success());
     let relative = cgroup.leaf().relative_path();
+    let cgroup_id = cgroup.leaf().id();
     drop(cgroup);
 
     let (row, _) = trace.expect_row(|row| row.is_from(&pid, port));
@@ -1441,6 +1453,7 @@ fn container_column_names_the_connecting_processs_container() {
     let event: serde_json::Value = serde_json::from_str(&line).expect("JSON");
     assert_eq!(event["container_id"], id, "{line}");
     assert_eq!(event["cgroup"], relative, "{line}");
+    assert_eq!(event["cgroup_id"], cgroup_id, "{line}");
     trace.stop();
 }
 

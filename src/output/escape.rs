@@ -123,7 +123,9 @@ fn push_hex_byte(out: &mut Vec<u8>, byte: u8) {
 pub fn push_padded(out: &mut Vec<u8>, bytes: &[u8], width: usize) {
     let start = out.len();
     push_escaped(out, bytes, Quoting::Bare);
-    let chars = String::from_utf8_lossy(&out[start..]).chars().count();
+    // Escaped text is valid UTF-8: its characters are the bytes that do not
+    // continue one.
+    let chars = out[start..].iter().filter(|&&b| b & 0xc0 != 0x80).count();
     out.resize(out.len() + width.saturating_sub(chars), b' ');
 }
 

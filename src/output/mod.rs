@@ -2,6 +2,7 @@
 //! stdout once per batch of events.
 
 pub mod clock;
+pub mod columns;
 pub mod escape;
 pub mod json;
 

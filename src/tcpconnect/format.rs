@@ -7,6 +7,7 @@ use super::skel::types::connect_event;
 use crate::bpf_constants::RESULT_UNKNOWN;
 use crate::container::{self, table::CgroupTable};
 use crate::data_path::Formatter;
+use crate::output::columns::{push_ip, push_spaced, push_uint};
 use crate::output::escape::push_padded;
 use crate::output::json::JsonEvents;
 
@@ -37,15 +38,6 @@ fn push_container(out: &mut Vec<u8>, cgroups: &mut CgroupTable, cgroup_id: u64) 
             push_padded(out, b"?", container::COLUMN_WIDTH);
             out.push(b' ');
         }
-    }
-}
-
-/// Left-aligns `text` in `width` columns and keeps at least one space after
-/// it, so a value as wide as its column cannot run into the next one.
-fn push_column(out: &mut Vec<u8>, text: &str, width: usize) {
-    let _ = write!(out, "{text:<width$}");
-    if text.len() >= width {
-        out.push(b' ');
     }
 }
 
@@ -109,34 +101,36 @@ impl Formatter<Connect> for TextFormatter {
         if c.timestamp {
             let origin = *self.time_origin_ns.get_or_insert(event.timestamp_ns);
             let seconds = event.timestamp_ns.saturating_sub(origin) as f64 / 1e9;
-            push_column(out, &format!("{seconds:.3}"), 9);
+            push_spaced(out, format_args!("{seconds:.3}"), 9);
         }
         if c.uid {
-            push_column(out, &event.uid.to_string(), 6);
+            push_spaced(out, event.uid, 6);
         }
         if let Some(cgroups) = &mut self.cgroups {
             push_container(out, cgroups, event.cgroup_id);
         }
-        let _ = write!(out, "{:<6} ", event.pid);
+        push_uint(out, event.pid.into(), 6);
+        out.push(b' ');
         push_padded(out, event.comm_bytes(), 16);
-        let _ = write!(
-            out,
-            " {:<2} {:<16}",
-            ip_version(event.family),
-            event.source().to_string()
-        );
+        out.push(b' ');
+        push_uint(out, ip_version(event.family).into(), 2);
+        out.push(b' ');
+        push_ip(out, event.source(), 16);
         if c.lport {
-            let _ = write!(out, " {:<5}", event.sport);
+            out.push(b' ');
+            push_uint(out, event.sport.into(), 5);
         }
-        let _ = write!(out, " {:<16}", event.destination().to_string());
+        out.push(b' ');
+        push_ip(out, event.destination(), 16);
         if c.sport {
-            let _ = write!(out, " {:<5}", event.sport);
+            out.push(b' ');
+            push_uint(out, event.sport.into(), 5);
         }
-        let _ = write!(out, " {:<5}", event.dport);
+        out.push(b' ');
+        push_uint(out, event.dport.into(), 5);
         if c.outcome {
             out.push(b' ');
-            let result = event.result_name().unwrap_or_default();
-            push_column(out, &result, RESULT_WIDTH);
+            push_spaced(out, event.result_name().unwrap_or_default(), RESULT_WIDTH);
             match event.result {
                 // Not followed: how long it took is not known.
                 RESULT_UNKNOWN => out.push(b'-'),

@@ -89,6 +89,10 @@ impl Tool for Tcpconnect {
         object.set_flag("count_by_sport", cli.count && cli.source_port)?;
         object.set_flag("outcome_mode", cli.outcome())?;
         object.set_flag("failed_only", cli.failed)?;
+        // The kernel reads only what is shown: JSON shows all, a count none.
+        let shown = |column| !cli.count && (cli.common.json || column);
+        object.set_flag("record_uid", shown(cli.print_uid))?;
+        object.set_flag("record_cgroup", shown(cli.container))?;
         // --container: the kernel keeps cgroup paths for the formatter.
         object.set_flag("name_cgroups", cli.container)?;
         object
