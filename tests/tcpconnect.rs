@@ -85,6 +85,15 @@ fn bash_connect_v4(port: u16) -> String {
     format!("exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'")
 }
 
+/// Connects to 127.0.0.1:`port` from a process of user `uid`; its pid.
+fn connect_as_user(uid: u32, port: u16) -> u32 {
+    let mut as_user = setpriv_as(uid);
+    as_user.args(["bash", "-c", &format!("exec 3<>/dev/tcp/127.0.0.1/{port}")]);
+    let (pid, status) = run(&mut as_user);
+    assert!(status.success(), "{as_user:?}: {status}");
+    pid
+}
+
 /// tcpconnect in trace mode with `args`.
 fn trace(args: &[&str]) -> Trace {
     Trace::start(tcpconnect_command(args))
@@ -228,10 +237,7 @@ fn uid_filter_shows_only_that_user() {
     let mut trace = trace(&["-u", "4321", "-U"]);
 
     connect(SocketAddr::new(LOCALHOST_V4, port));
-    let mut as_other_user = setpriv_as(4321);
-    as_other_user.args(["bash", "-c", &format!("exec 3<>/dev/tcp/127.0.0.1/{port}")]);
-    let (pid, status) = run(&mut as_other_user);
-    assert!(status.success(), "{as_other_user:?}: {status}");
+    let pid = connect_as_user(4321, port);
 
     let (row, _) = trace.expect_row(|row| row.is_from(pid, port));
     assert_eq!(row.get("UID"), "4321");
@@ -656,10 +662,7 @@ fn json_lines_carry_every_field() {
         event["cgroup_id"].as_u64().is_some_and(|id| id >= 1),
         "{line}"
     );
-    let mut as_other_user = setpriv_as(4321);
-    as_other_user.args(["bash", "-c", &format!("exec 3<>/dev/tcp/127.0.0.1/{port}")]);
-    let (pid, status) = run(&mut as_other_user);
-    assert!(status.success(), "{as_other_user:?}: {status}");
+    let pid = connect_as_user(4321, port);
     let line = tool.expect_line(|line| line.contains(&format!("\"pid\":{pid},")), TIMEOUT);
     assert!(line.contains("\"uid\":4321,"), "{line}");
 
