@@ -49,8 +49,10 @@ pub fn invoked_name(argv0: Option<&OsStr>, canonical: &str) -> String {
         .to_string()
 }
 
-/// Parses `args` (argv[0] first) the way argp would, for a tool run as `name`.
+/// Parses `args` (argv[0] first) the way argp would, for a tool whose
+/// command line is `command`, run as `name`.
 pub fn parse_from<T: ArgpParser>(
+    command: Command,
     name: &str,
     args: impl IntoIterator<Item = OsString>,
 ) -> Result<Outcome<T>, UsageError> {
@@ -58,7 +60,7 @@ pub fn parse_from<T: ArgpParser>(
     if args.is_empty() {
         args.push(OsString::from(name));
     }
-    let mut cmd = prepare(T::command(), name);
+    let mut cmd = prepare(command, name);
     cmd.build();
     let table = OptionTable::new(&cmd);
     if let Some(usage_at) = table.expand(T::UPSTREAM_LONG_OPTIONS, &mut args)? {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::exit;
 
-use clap::{ArgAction, Args};
+use clap::{ArgAction, Args, Command};
 use nix::unistd::User;
 
 use crate::argp::{invoked_name, ArgpParser, Outcome};
@@ -78,12 +78,53 @@ pub struct PinnedFilterArgs {
     pub mntnsmap: Option<PathBuf>,
 }
 
+/// What every tool's flags say about the parts the pipeline owns.
+#[derive(Clone, Debug, Default)]
+pub struct SharedOptions {
+    /// --json, --btf, --buffer-size, -v.
+    pub common: CommonArgs,
+    /// -u: the kernel side filters on it (common.bpf.h).
+    pub uid: Option<u32>,
+    /// --cgroupmap, --mntnsmap.
+    pub pinned: PinnedFilterArgs,
+}
+
+/// A tool's flags: parsed as argp parses upstream's, with the flags every
+/// tool shares where the pipeline finds them (`tool_cli!`).
+pub trait ToolCli: ArgpParser {
+    fn shared(&self) -> SharedOptions;
+}
+
+/// `tool_cli!(Cli, UPSTREAM_LONG_OPTIONS)`: a tool's clap `Cli`, which has
+/// the fields `uid`, `pinned` and `common`, with upstream's long options.
+macro_rules! tool_cli {
+    ($cli:ty, $upstream:expr) => {
+        impl $crate::argp::ArgpParser for $cli {
+            const UPSTREAM_LONG_OPTIONS: &'static [&'static str] = $upstream;
+        }
+
+        impl $crate::cli::ToolCli for $cli {
+            fn shared(&self) -> $crate::cli::SharedOptions {
+                $crate::cli::SharedOptions {
+                    common: self.common.clone(),
+                    uid: self.uid,
+                    pinned: self.pinned.clone(),
+                }
+            }
+        }
+    };
+}
+
 /// A tool's whole `main`: parse the flags, run, and turn an error into one
 /// line on stderr and exit status 1. Messages name the tool as it was run
 /// (argv[0]'s file name), so an installed `bpf-execsnoop` says `bpf-execsnoop:`.
-pub fn tool_main<C: ArgpParser>(tool: &str, run: impl FnOnce(C) -> ToolResult<()>) -> u8 {
+pub fn tool_main<C: ArgpParser>(
+    tool: &str,
+    command: Command,
+    run: impl FnOnce(C) -> ToolResult<()>,
+) -> u8 {
     let name = invoked_name(std::env::args_os().next().as_deref(), tool);
-    match run(parse_or_exit(&name)) {
+    match run(parse_or_exit(command, &name)) {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("{name}: {err}");
@@ -98,8 +139,8 @@ const EXIT_USAGE: i32 = 64;
 /// Parses the command line as argp would (src/argp.rs), for a tool run as
 /// `name`. `--help`, `--usage` and `--version` print and exit 0; any mistake
 /// is one line on stderr and exit status 64 (EX_USAGE).
-pub fn parse_or_exit<T: ArgpParser>(name: &str) -> T {
-    match crate::argp::parse_from(name, std::env::args_os()) {
+pub fn parse_or_exit<T: ArgpParser>(command: Command, name: &str) -> T {
+    match crate::argp::parse_from(command, name, std::env::args_os()) {
         Ok(Outcome::Run(cli)) => cli,
         Ok(Outcome::Display(help)) => {
             // Printing help can only fail on a closed stdout; nothing to add then.

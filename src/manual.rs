@@ -3,7 +3,7 @@
 //! definitions that parse the flags (examples/gen-docs), so they cannot
 //! drift from what the tools accept.
 
-use clap::{Command, CommandFactory};
+use clap::Command;
 
 /// What a tool's man page says beyond its flags, and its examples (which
 /// --help shows too). Each tool keeps its own, next to its code.
@@ -55,20 +55,6 @@ impl Manual {
 pub struct ToolManual {
     pub command: Command,
     pub manual: &'static Manual,
-}
-
-/// Every tool's manual.
-pub fn tools() -> [ToolManual; 2] {
-    [
-        ToolManual {
-            command: crate::execsnoop::cli::Cli::command(),
-            manual: &crate::execsnoop::manual::MANUAL,
-        },
-        ToolManual {
-            command: crate::tcpconnect::cli::Cli::command(),
-            manual: &crate::tcpconnect::manual::MANUAL,
-        },
-    ]
 }
 
 /// The names the tools are installed under: `prefix` + tool + `suffix`

@@ -7,7 +7,8 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use bpftools::manual::{tools, Naming, ToolManual, COMMAND_LINE};
+use bpftools::manual::{Naming, ToolManual, COMMAND_LINE};
+use bpftools::tools::manuals as tools;
 use clap::Command;
 use clap_complete::Shell;
 use clap_mangen::Man;

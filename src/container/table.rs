@@ -9,14 +9,18 @@
 //! kept in a cache of bounded size; a busy cgroup costs no system call.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 
 use libbpf_rs::{MapCore, MapFlags, MapHandle};
 
 use super::CgroupPath;
-use crate::tcpconnect::skel::types::cgroup_path_entry;
 
-// SAFETY: a C struct of integers and bytes; any bit pattern is a value.
-unsafe impl plain::Plain for cgroup_path_entry {}
+/// A `struct cgroup_path_entry` of src/bpf/task_context.bpf.h, as the
+/// tool's skeleton declares it.
+pub trait CgroupPathEntry: plain::Plain {
+    /// The path as far as it was read, and whether it was cut.
+    fn path(&self) -> (&[u8], bool);
+}
 
 /// Ids kept here at most; past it, the half least recently used go.
 const CACHE_CAPACITY: usize = 1024;
@@ -27,20 +31,23 @@ struct Known {
     last_used: u64,
 }
 
-/// The kernel's table of cgroup paths, with a bounded cache in front.
-pub struct CgroupTable {
+/// The kernel's table of cgroup paths (of `E` entries), with a bounded
+/// cache in front.
+pub struct CgroupTable<E> {
     map: MapHandle,
     known: HashMap<u64, Known>,
     /// Lookups so far: the clock `last_used` is read on.
     lookups: u64,
+    entry: PhantomData<E>,
 }
 
-impl CgroupTable {
+impl<E: CgroupPathEntry> CgroupTable<E> {
     pub fn new(map: MapHandle) -> Self {
         Self {
             map,
             known: HashMap::with_capacity(CACHE_CAPACITY + 1),
             lookups: 0,
+            entry: PhantomData,
         }
     }
 
@@ -51,7 +58,7 @@ impl CgroupTable {
         self.lookups += 1;
         if !self.known.contains_key(&id) {
             let value = self.map.lookup(&id.to_ne_bytes(), MapFlags::ANY);
-            let Some(known) = value.ok().flatten().as_deref().and_then(decode_entry) else {
+            let Some(known) = value.ok().flatten().as_deref().and_then(decode_entry::<E>) else {
                 eprintln!("Lost the cgroup path of an event (cgroup id {id}): shown as ?");
                 return None;
             };
@@ -79,40 +86,13 @@ impl CgroupTable {
     }
 }
 
-/// A `struct cgroup_path_entry` from the map.
-fn decode_entry(value: &[u8]) -> Option<Known> {
-    let entry: &cgroup_path_entry = plain::from_bytes(value).ok()?;
-    let len = usize::from(entry.len).min(entry.path.len());
+/// An entry's bytes, as a lookup returns them.
+fn decode_entry<E: CgroupPathEntry>(value: &[u8]) -> Option<Known> {
+    let entry: &E = plain::from_bytes(value).ok()?;
+    let (path, cut) = entry.path();
     Some(Known {
-        path: entry.path[..len].iter().map(|&byte| byte as u8).collect(),
-        cut: entry.cut != 0,
+        path: path.to_vec(),
+        cut,
         last_used: 0,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A map value's bytes, as a lookup returns them.
-    fn entry(path: &[u8], cut: bool) -> Vec<u8> {
-        let mut value = (path.len() as u16).to_ne_bytes().to_vec();
-        value.extend_from_slice(&[u8::from(cut), 0]);
-        value.extend_from_slice(path);
-        value.resize(std::mem::size_of::<cgroup_path_entry>(), 0);
-        value
-    }
-
-    #[test]
-    fn entries_decode_to_their_length_and_bad_ones_do_not_panic() {
-        let known = decode_entry(&entry(b"/system.slice/a.service", false)).unwrap();
-        assert_eq!(known.path, b"/system.slice/a.service");
-        assert!(!known.cut);
-        assert!(decode_entry(&entry(b"/x", true)).unwrap().cut);
-        let mut long = entry(b"/x", false);
-        long[..2].copy_from_slice(&5000u16.to_ne_bytes());
-        let whole = cgroup_path_entry::default().path.len();
-        assert_eq!(decode_entry(&long).unwrap().path.len(), whole);
-        assert!(decode_entry(&[1]).is_none());
-    }
 }

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::Parser;
 use regex::bytes::Regex;
 
-use crate::argp::ArgpParser;
 use crate::bpf_constants::MAX_ARGS;
 use crate::cli::{parse_pid, parse_regex, parse_uid, CommonArgs, PinnedFilterArgs};
 /// Upstream's default for --max-args.
@@ -33,7 +32,6 @@ pub const UPSTREAM_LONG_OPTIONS: &[&str] = &[
 
 #[derive(Debug, Parser)]
 #[command(
-    name = "execsnoop",
     version,
     disable_help_flag = true,
     about = "Trace exec() syscalls",
@@ -95,9 +93,7 @@ pub struct Cli {
     pub common: CommonArgs,
 }
 
-impl ArgpParser for Cli {
-    const UPSTREAM_LONG_OPTIONS: &'static [&'static str] = UPSTREAM_LONG_OPTIONS;
-}
+tool_cli!(Cli, UPSTREAM_LONG_OPTIONS);
 
 fn parse_max_args(value: &str) -> Result<usize, String> {
     match value.parse::<usize>() {
@@ -115,11 +111,12 @@ mod tests {
     use std::ffi::OsString;
 
     use crate::argp::{parse_from, Outcome};
+    use crate::runtime::pipeline::command;
 
     /// The command line as the tool parses it (src/argp.rs).
     fn argp(args: &[&str]) -> Result<Outcome<Cli>, String> {
         let argv = std::iter::once("execsnoop").chain(args.iter().copied());
-        parse_from("execsnoop", argv.map(OsString::from)).map_err(|err| err.0)
+        parse_from(command::<super::super::Execsnoop>(), "execsnoop", argv.map(OsString::from)).map_err(|err| err.0)
     }
 
     fn parse(args: &[&str]) -> Result<Cli, String> {

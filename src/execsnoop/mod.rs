@@ -9,51 +9,43 @@ pub mod format;
 pub mod manual;
 
 bpf_skeleton!("execsnoop");
+bpf_object!(ExecsnoopBpf: skel::{ExecsnoopSkelBuilder, OpenExecsnoopSkel, ExecsnoopSkel});
 
 use crate::data_path::{Formatter, Printer};
 use crate::error::Result;
+use crate::manual::Manual;
 use crate::runtime::attach::Way;
 use crate::runtime::cgroup::CgroupDir;
-use crate::runtime::object::{LoadedBpf, OpenBpf};
-use crate::runtime::pipeline::{SharedOptions, Tool};
+use crate::runtime::object::read_only;
+use crate::runtime::pipeline::{LoadedObjectOf, OpenObjectOf, Tool};
 use cli::Cli;
 use event::Exec;
 use filter::EventFilter;
 use format::{Columns, JsonFormatter, TextFormatter};
 
-/// The programs that see failed execs (-x): syscall entry and exit.
-const FAILED_EXEC_PROGRAMS: [&str; 4] = [
-    "handle_execve_enter",
-    "handle_execveat_enter",
-    "handle_execve_exit",
-    "handle_execveat_exit",
-];
-
 pub struct Execsnoop {
     cli: Cli,
     /// -c, opened.
     cgroup: Option<CgroupDir>,
+    /// When the tool started (CLOCK_MONOTONIC), for -t.
+    started_ns: u64,
 }
 
 impl Tool for Execsnoop {
-    const NAME: &'static str = "execsnoop";
     const TRACED: &'static str = "exec()s";
-    const OBJECT: &'static [u8] = include_bytes!(concat!(env!("OUT_DIR"), "/execsnoop.bpf.o"));
+    const MANUAL: &'static Manual = &manual::MANUAL;
 
     type Cli = Cli;
     type Record = Exec;
+    type Bpf = ExecsnoopBpf;
 
-    fn shared_options(cli: &Cli) -> SharedOptions {
-        SharedOptions {
-            common: cli.common.clone(),
-            uid: cli.uid,
-            pinned: cli.pinned.clone(),
-        }
-    }
-
-    fn new(cli: Cli) -> Result<Self> {
+    fn new(cli: Cli, started_ns: u64) -> Result<Self> {
         let cgroup = cli.cgroup.as_deref().map(CgroupDir::open).transpose()?;
-        Ok(Self { cli, cgroup })
+        Ok(Self {
+            cli,
+            cgroup,
+            started_ns,
+        })
     }
 
     /// sched_process_exec as a BTF tracepoint first: handed the exec's
@@ -63,35 +55,42 @@ impl Tool for Execsnoop {
     }
 
     /// Successful execs need one program; the syscall ones only serve -x.
-    fn programs(&self, way: Way) -> Vec<&'static str> {
-        let exec = match way {
-            Way::BtfTracepoint => "handle_exec_btf",
-            _ => "handle_exec",
-        };
-        let failed = FAILED_EXEC_PROGRAMS.iter().filter(|_| self.cli.fails);
-        std::iter::once(exec).chain(failed.copied()).collect()
-    }
+    fn configure(&mut self, way: Way, object: &mut OpenObjectOf<'_, Self>) -> Result<()> {
+        let cli = &self.cli;
+        let progs = &mut object.progs;
+        match way {
+            Way::BtfTracepoint => progs.handle_exec_btf.set_autoload(true),
+            _ => progs.handle_exec.set_autoload(true),
+        }
+        for failed_exec in [
+            &mut progs.handle_execve_enter,
+            &mut progs.handle_execveat_enter,
+            &mut progs.handle_execve_exit,
+            &mut progs.handle_execveat_exit,
+        ] {
+            failed_exec.set_autoload(cli.fails);
+        }
 
-    fn configure(&self, object: &mut OpenBpf) -> Result<()> {
-        object.set_flag("filter_by_cgroup", self.cgroup.is_some())?;
-        object.set_flag("report_failed", self.cli.fails)?;
-        object.set_flag("report_ancestors", self.cli.ancestors)?;
-        object.set_flag("report_cgroup_path", self.cli.container)?;
-        object.set_flag("report_cwd", self.cli.cwd)?;
-        if let Some(ppid) = self.cli.ppid {
-            object.set_global("filter_ppid", &ppid)?;
+        let globals = read_only(&mut object.maps.rodata_data)?;
+        globals.filter_by_cgroup = self.cgroup.is_some();
+        globals.report_failed = cli.fails;
+        globals.report_ancestors = cli.ancestors;
+        globals.report_cgroup_path = cli.container;
+        globals.report_cwd = cli.cwd;
+        if let Some(ppid) = cli.ppid {
+            globals.filter_ppid = ppid;
         }
         Ok(())
     }
 
-    fn fill_maps(&self, object: &LoadedBpf) -> Result<()> {
+    fn fill_maps(&self, object: &LoadedObjectOf<'_, Self>) -> Result<()> {
         match &self.cgroup {
-            Some(cgroup) => cgroup.install(object, "cgroup_dir"),
+            Some(cgroup) => cgroup.install(&object.maps.cgroup_dir),
             None => Ok(()),
         }
     }
 
-    fn printer(&self, started_ns: u64, _object: &LoadedBpf) -> Result<Printer<Exec>> {
+    fn printer(&mut self, _object: &LoadedObjectOf<'_, Self>) -> Result<Printer<Exec>> {
         let cli = &self.cli;
         let formatter: Box<dyn Formatter<Exec>> = if cli.common.json {
             Box::new(JsonFormatter::new(cli.max_args, cli.ancestors))
@@ -108,7 +107,7 @@ impl Tool for Execsnoop {
                 quote: cli.quote,
                 max_args: cli.max_args,
             };
-            Box::new(TextFormatter::new(columns, started_ns))
+            Box::new(TextFormatter::new(columns, self.started_ns))
         };
         let filter = EventFilter {
             name: cli.name.clone(),
@@ -119,26 +118,5 @@ impl Tool for Execsnoop {
             Some(Box::new(filter)),
             formatter,
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::Parser;
-
-    use super::*;
-
-    #[test]
-    fn the_object_has_every_name_the_tool_uses() {
-        let cli = Cli::parse_from([
-            "execsnoop",
-            "-x",
-            "-P",
-            "1",
-            "--container",
-            "--ancestors",
-            "--cwd",
-        ]);
-        crate::runtime::pipeline::check_names(&Execsnoop { cli, cgroup: None });
     }
 }

@@ -75,16 +75,17 @@ fn describe(way: Way, hooks: &[String]) -> String {
 }
 
 impl<L> Attempts<L> {
-    /// Tries `attach` with each way in turn until one works. Each attempt
-    /// reports the hooks it got as far as choosing, so failures name them.
-    pub fn run(
-        ways: impl IntoIterator<Item = Way>,
-        mut attach: impl FnMut(Way, &mut Vec<String>) -> Result<L, Error>,
+    /// Tries `attach` with each way in turn until one works, handing it
+    /// what goes with the way (`with`). Each attempt reports the hooks it
+    /// got as far as choosing, so failures name them.
+    pub fn run<W>(
+        ways: impl IntoIterator<Item = (Way, W)>,
+        mut attach: impl FnMut(Way, W, &mut Vec<String>) -> Result<L, Error>,
     ) -> Self {
         let mut failures = Vec::new();
-        for way in ways {
+        for (way, with) in ways {
             let mut hooks = Vec::new();
-            match attach(way, &mut hooks) {
+            match attach(way, with, &mut hooks) {
                 Ok(loaded) => {
                     return Self {
                         attached: Some((way, hooks, loaded)),
@@ -152,8 +153,9 @@ mod tests {
                 Way::Kprobe,
                 Way::Tracepoint,
                 Way::BtfTracepoint,
-            ],
-            |way, hooks| {
+            ]
+            .map(|way| (way, ())),
+            |way, (), hooks| {
                 tried.push(way);
                 hooks.push(format!("hook/{}", way.name()));
                 match way {

@@ -5,11 +5,10 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use libbpf_rs::{MapCore, MapFlags};
+use libbpf_rs::{MapCore, MapFlags, MapMut};
 use nix::sys::statfs::{fstatfs, CGROUP2_SUPER_MAGIC};
 
 use crate::error::{Error, Result};
-use crate::runtime::object::LoadedBpf;
 
 /// An open cgroup v2 directory.
 #[derive(Debug)]
@@ -42,11 +41,9 @@ impl CgroupDir {
     }
 
     /// Puts the directory in slot 0 of the cgroup array map `map`.
-    pub fn install(&self, object: &LoadedBpf, map: &str) -> Result<()> {
+    pub fn install(&self, map: &MapMut<'_>) -> Result<()> {
         let fd = self.dir.as_raw_fd() as u32;
-        object
-            .map(map)?
-            .update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+        map.update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
             .map_err(|err| {
                 Error::new(format!(
                     "{} is not a cgroup v2 directory ({}); give one under a cgroup2 mount \

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use libbpf_rs::MapType;
+use libbpf_rs::{MapMut, MapType};
 
 use crate::error::{Error, Result};
-use crate::runtime::object::OpenBpf;
+use crate::runtime::object::{SharedMaps, SharedOpen};
 use crate::runtime::switches;
 
 /// Channel capacity per online CPU by default: events come from every CPU,
@@ -72,38 +72,32 @@ impl EventChannel {
     /// Tells the programs which channel to send to (`use_ringbuf`, so the
     /// verifier drops the other branch) and how to wake user space, and
     /// creates only that channel.
-    pub fn configure(self, object: &mut OpenBpf) -> Result<()> {
+    pub fn configure(self, shared: &mut SharedOpen<'_, '_>) -> Result<()> {
         let setup = |err| Error::from_libbpf("setting up the event channel", &err);
-        object.set_flag("use_ringbuf", self.kind == ChannelKind::RingBuffer)?;
+        let (globals, maps) = (&mut shared.globals, &mut shared.maps);
+        *globals.use_ringbuf = self.kind == ChannelKind::RingBuffer;
         match self.kind {
             ChannelKind::RingBuffer => {
-                let unused = object.map_mut("events_perfbuf")?;
-                disable(unused).map_err(setup)?;
-                let mut ring = object.map_mut("events_ringbuf")?;
+                maps.events_perfbuf.set_autocreate(false).map_err(setup)?;
+                let ring = &mut maps.events_ringbuf;
                 ring.set_max_entries(self.bytes as u32).map_err(setup)?;
                 if self.kernel_batches {
-                    let wakeup_bytes = (self.bytes / WAKEUP_FILL_DIVISOR) as u64;
-                    object.set_global("ringbuf_wakeup_bytes", &wakeup_bytes)?;
-                    let quiet_ns = BATCH_INTERVAL.as_nanos() as u64;
-                    object.set_global("ringbuf_quiet_ns", &quiet_ns)?;
+                    *globals.ringbuf_wakeup_bytes = (self.bytes / WAKEUP_FILL_DIVISOR) as u64;
+                    *globals.ringbuf_quiet_ns = BATCH_INTERVAL.as_nanos() as u64;
                 }
                 Ok(())
             }
-            ChannelKind::PerfBuffer => disable(object.map_mut("events_ringbuf")?).map_err(setup),
+            ChannelKind::PerfBuffer => maps.events_ringbuf.set_autocreate(false).map_err(setup),
         }
     }
 
     /// The map the event loop reads.
-    pub fn map_name(self) -> &'static str {
+    pub fn map<'a, 'obj>(self, shared: &SharedMaps<'a, 'obj>) -> &'a MapMut<'obj> {
         match self.kind {
-            ChannelKind::RingBuffer => "events_ringbuf",
-            ChannelKind::PerfBuffer => "events_perfbuf",
+            ChannelKind::RingBuffer => shared.events_ringbuf,
+            ChannelKind::PerfBuffer => shared.events_perfbuf,
         }
     }
-}
-
-fn disable(mut map: libbpf_rs::OpenMapMut<'_>) -> libbpf_rs::Result<()> {
-    map.set_autocreate(false)
 }
 
 pub fn online_cpus() -> usize {

@@ -7,12 +7,12 @@ use std::cell::{Cell, RefCell};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use libbpf_rs::{ErrorKind, Map, PerfBufferBuilder, RingBufferBuilder};
+use libbpf_rs::{ErrorKind, MapMut, PerfBufferBuilder, RingBufferBuilder};
 
 use crate::error::{Error, Result};
 use crate::output::Flow;
 use crate::runtime::channel::{ChannelKind, EventChannel, BATCH_INTERVAL};
-use crate::runtime::object::{per_cpu_counts, LoadedBpf};
+use crate::runtime::object::{per_cpu_counts, Links, SharedMaps};
 use crate::runtime::signals::stop_requested;
 
 /// How long a poll waits without events, so a stop request is noticed.
@@ -37,9 +37,11 @@ pub trait EventHandler {
 /// Opens the channel, tells the handler it is ready, then runs until
 /// SIGINT/SIGTERM/SIGHUP or until the handler says stop. (A perf buffer drops
 /// what is sent before it is open, so readiness is announced only then.)
+/// On a stop signal the programs are detached (`links`) before the last drain.
 pub fn run_event_loop(
     channel: EventChannel,
-    object: &LoadedBpf,
+    maps: &SharedMaps<'_, '_>,
+    links: &mut Links,
     handler: &mut impl EventHandler,
 ) -> Result<()> {
     let handler = RefCell::new(handler);
@@ -49,9 +51,8 @@ pub fn run_event_loop(
         handler.borrow_mut().handle_event(data);
     };
     let channel_error = |err: libbpf_rs::Error| Error::from_libbpf("reading events", &err);
-    let events = object.map(channel.map_name())?;
-    let lost_events = object.map("lost_events")?;
-    let mut lost = LostEvents::new(&lost_events, channel.kind);
+    let events = channel.map(maps);
+    let mut lost = LostEvents::new(maps.lost_events, channel.kind);
     let report_lost = |count, cpu| handler.borrow_mut().events_lost(count, cpu);
     let batches = Batches {
         handler: &handler,
@@ -65,7 +66,7 @@ pub fn run_event_loop(
         ChannelKind::RingBuffer => {
             let mut builder = RingBufferBuilder::new();
             builder
-                .add(&events, |data| {
+                .add(events, |data| {
                     on_event(data);
                     0
                 })
@@ -77,13 +78,13 @@ pub fn run_event_loop(
                 || lost.report_if_due(report_lost),
             )?;
             if stopped {
-                object.detach();
+                links.detach();
                 let _ = ring.consume();
             }
             stopped
         }
         ChannelKind::PerfBuffer => {
-            let perf = PerfBufferBuilder::new(&events)
+            let perf = PerfBufferBuilder::new(events)
                 .pages(channel.perf_pages_per_cpu())
                 .sample_cb(|_cpu, data| on_event(data))
                 .build()
@@ -94,7 +95,7 @@ pub fn run_event_loop(
                 || lost.report_if_due(report_lost),
             )?;
             if stopped {
-                object.detach();
+                links.detach();
                 let _ = perf.consume();
             }
             stopped
@@ -154,7 +155,7 @@ impl<H: EventHandler> Batches<'_, &mut H> {
 /// The programs' per-CPU count of events they could not send (channel full,
 /// a table full), and how much of it has been reported.
 struct LostEvents<'a, 'obj> {
-    map: &'a Map<'obj>,
+    map: &'a MapMut<'obj>,
     /// Per-CPU buffers report per CPU, as upstream's perf buffer does.
     per_cpu: bool,
     reported: Vec<u64>,
@@ -162,7 +163,7 @@ struct LostEvents<'a, 'obj> {
 }
 
 impl<'a, 'obj> LostEvents<'a, 'obj> {
-    fn new(map: &'a Map<'obj>, kind: ChannelKind) -> Self {
+    fn new(map: &'a MapMut<'obj>, kind: ChannelKind) -> Self {
         Self {
             map,
             per_cpu: kind == ChannelKind::PerfBuffer,

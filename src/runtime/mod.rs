@@ -6,6 +6,7 @@ pub mod cgroup;
 pub mod channel;
 pub mod event_loop;
 pub mod libbpf_log;
+#[macro_use]
 pub mod object;
 pub mod pinned_filters;
 pub mod pipeline;

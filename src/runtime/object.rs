@@ -1,235 +1,254 @@
-//! A tool's BPF object, reached by name: before load, choose its programs
-//! and set its read-only globals; after load, attach the programs and reach
-//! the maps. Names are checked: a wrong one is an error naming it, which the
-//! tools' unit tests catch by opening their objects (no privileges needed).
+//! A tool's BPF object is the skeleton build.rs generated from its
+//! src/bpf/TOOL.bpf.c: the tool sets its read-only globals, chooses its
+//! programs and reaches its maps through the skeleton's typed fields, so a
+//! misspelled name, or a global whose type changed in the C, does not
+//! compile. What every object shares (common.bpf.h: the event channel, the
+//! lost-event counter, the uid and pinned-map filters) is reached here, by
+//! `bpf_object!`, the one piece of code that names those fields.
 
-use std::cell::RefCell;
-use std::ffi::OsStr;
 use std::io::Read;
+use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use libbpf_rs::btf::types::DataSec;
-use libbpf_rs::btf::{Btf, BtfType};
+use libbpf_rs::skel::{OpenSkel, Skel};
 use libbpf_rs::{
-    AsRawLibbpf, Iter, Link, Map, MapCore, MapFlags, ObjectBuilder, OpenMapMut, OpenObject,
+    Iter, Link, MapCore, MapFlags, MapMut, ObjectBuilder, OpenMapMut, OpenObject, ProgramMut,
 };
 
 use crate::error::{Error, Result};
 
-/// Where iterator programs are (`iter/bpf_map_elem`, ...).
+/// Where iterator programs are (`iter/bpf_map_elem`, ...): each run of one is
+/// attached to what it walks (`iterate_map`), not when the object attaches.
 const ITERATOR_SECTION: &[u8] = b"iter/";
 
-/// A read-only global: where it is in the `.rodata` section, and its size.
-#[derive(Debug)]
-struct Global {
-    name: String,
-    offset: usize,
-    size: usize,
+/// The read-only globals of common.bpf.h, before load.
+pub struct SharedGlobals<'a> {
+    pub use_ringbuf: &'a mut bool,
+    pub ringbuf_wakeup_bytes: &'a mut u64,
+    pub ringbuf_quiet_ns: &'a mut u64,
+    pub filter_uid: &'a mut u32,
+    pub filter_by_cgroupmap: &'a mut bool,
+    pub filter_by_mntnsmap: &'a mut bool,
 }
 
-/// An opened object, not yet loaded.
-pub struct OpenBpf {
-    object: OpenObject,
-    globals: Vec<Global>,
+/// The maps of common.bpf.h that are shaped before load.
+pub struct SharedOpenMaps<'a, 'obj> {
+    pub events_ringbuf: &'a mut OpenMapMut<'obj>,
+    pub events_perfbuf: &'a mut OpenMapMut<'obj>,
+    pub cgroup_filter: &'a mut OpenMapMut<'obj>,
+    pub mntns_filter: &'a mut OpenMapMut<'obj>,
 }
 
-impl OpenBpf {
-    /// Opens the object file `bytes` as `name`; CO-RE relocates against
-    /// `btf` (--btf) when given, else against the kernel's BTF.
-    pub fn open(name: &str, bytes: &'static [u8], btf: Option<&Path>) -> Result<Self> {
-        let mut builder = ObjectBuilder::default();
-        let open_error = |err| Error::from_libbpf("opening the BPF object", &err);
-        builder.name(name).map_err(open_error)?;
-        if let Some(btf) = btf {
-            builder
-                .btf_custom_path(btf)
-                .map_err(|err| Error::from_libbpf("--btf", &err))?;
-        }
-        let object = builder.open_memory(bytes).map_err(open_error)?;
-        let globals = read_only_globals(&object)?;
-        Ok(Self { object, globals })
-    }
+/// What common.bpf.h declares, in an opened object.
+pub struct SharedOpen<'a, 'obj> {
+    pub globals: SharedGlobals<'a>,
+    pub maps: SharedOpenMaps<'a, 'obj>,
+}
 
-    /// Loads exactly the programs named, no others.
-    pub fn load_only(&mut self, programs: &[&str]) -> Result<()> {
-        for name in programs {
-            if !self.object.progs().any(|prog| prog.name() == *name) {
-                return Err(Error::new(format!("the BPF object has no program {name}")));
+/// The maps of common.bpf.h, in a loaded object. (libbpf lists a map that
+/// was not created too, with no fd: the user of each knows whether it was.)
+pub struct SharedMaps<'a, 'obj> {
+    pub events_ringbuf: &'a MapMut<'obj>,
+    pub events_perfbuf: &'a MapMut<'obj>,
+    pub lost_events: &'a MapMut<'obj>,
+    pub cgroup_filter: &'a MapMut<'obj>,
+    pub mntns_filter: &'a MapMut<'obj>,
+}
+
+/// An opened skeleton of a tool's object.
+pub trait OpenShared<'obj>: OpenSkel<'obj> {
+    fn shared(&mut self) -> Result<SharedOpen<'_, 'obj>>;
+}
+
+/// A loaded skeleton of a tool's object.
+pub trait LoadedShared<'obj>: Skel<'obj> {
+    fn shared(&self) -> SharedMaps<'_, 'obj>;
+}
+
+/// A tool's BPF object: its generated skeleton's types (`bpf_object!`).
+pub trait BpfObject {
+    type Open<'obj>: OpenShared<'obj, Output = Self::Loaded<'obj>>;
+    type Loaded<'obj>: LoadedShared<'obj>;
+
+    /// Opens the object; `storage` holds it for as long as the skeleton lives.
+    fn open_with(
+        builder: ObjectBuilder,
+        storage: &mut MaybeUninit<OpenObject>,
+    ) -> libbpf_rs::Result<Self::Open<'_>>;
+}
+
+/// `bpf_object!(ExecsnoopBpf: skel::{ExecsnoopSkelBuilder,
+/// OpenExecsnoopSkel, ExecsnoopSkel})` declares `ExecsnoopBpf`, the tool's
+/// object, and reaches what common.bpf.h declares in its skeleton.
+macro_rules! bpf_object {
+    ($object:ident: $skel:ident::{$builder:ident, $open:ident, $loaded:ident}) => {
+        /// This tool's BPF object (its skeleton's types).
+        pub struct $object;
+
+        impl $crate::runtime::object::BpfObject for $object {
+            type Open<'obj> = $skel::$open<'obj>;
+            type Loaded<'obj> = $skel::$loaded<'obj>;
+
+            fn open_with(
+                builder: libbpf_rs::ObjectBuilder,
+                storage: &mut std::mem::MaybeUninit<libbpf_rs::OpenObject>,
+            ) -> libbpf_rs::Result<Self::Open<'_>> {
+                let builder = $skel::$builder {
+                    obj_builder: builder,
+                };
+                libbpf_rs::skel::SkelBuilder::open(builder, storage)
             }
         }
-        for mut prog in self.object.progs_mut() {
-            let wanted = programs.iter().any(|name| prog.name() == *name);
-            prog.set_autoload(wanted);
-        }
-        Ok(())
-    }
 
-    /// Creates the maps named at load, and the object's global data, no
-    /// other maps (for a probe that loads one program and needs only what
-    /// it uses).
-    pub fn create_only(&mut self, maps: &[&str]) -> Result<()> {
-        for name in maps {
-            if !self.object.maps().any(|map| map.name() == *name) {
-                return Err(Error::new(format!("the BPF object has no map {name}")));
+        impl<'obj> $crate::runtime::object::OpenShared<'obj> for $skel::$open<'obj> {
+            fn shared(
+                &mut self,
+            ) -> $crate::error::Result<$crate::runtime::object::SharedOpen<'_, 'obj>> {
+                let maps = &mut self.maps;
+                let globals = $crate::runtime::object::read_only(&mut maps.rodata_data)?;
+                Ok($crate::runtime::object::SharedOpen {
+                    globals: $crate::runtime::object::SharedGlobals {
+                        use_ringbuf: &mut globals.use_ringbuf,
+                        ringbuf_wakeup_bytes: &mut globals.ringbuf_wakeup_bytes,
+                        ringbuf_quiet_ns: &mut globals.ringbuf_quiet_ns,
+                        filter_uid: &mut globals.filter_uid,
+                        filter_by_cgroupmap: &mut globals.filter_by_cgroupmap,
+                        filter_by_mntnsmap: &mut globals.filter_by_mntnsmap,
+                    },
+                    maps: $crate::runtime::object::SharedOpenMaps {
+                        events_ringbuf: &mut maps.events_ringbuf,
+                        events_perfbuf: &mut maps.events_perfbuf,
+                        cgroup_filter: &mut maps.cgroup_filter,
+                        mntns_filter: &mut maps.mntns_filter,
+                    },
+                })
             }
         }
-        for mut map in self.object.maps_mut() {
-            // libbpf binds the global data (`.rodata`, ...) to every program.
-            let global_data = map.name().as_bytes().contains(&b'.');
-            let wanted = global_data || maps.iter().any(|name| map.name() == *name);
-            map.set_autocreate(wanted)
-                .map_err(|err| Error::from_libbpf("choosing the maps to create", &err))?;
+
+        impl<'obj> $crate::runtime::object::LoadedShared<'obj> for $skel::$loaded<'obj> {
+            fn shared(&self) -> $crate::runtime::object::SharedMaps<'_, 'obj> {
+                let maps = &self.maps;
+                $crate::runtime::object::SharedMaps {
+                    events_ringbuf: &maps.events_ringbuf,
+                    events_perfbuf: &maps.events_perfbuf,
+                    lost_events: &maps.lost_events,
+                    cgroup_filter: &maps.cgroup_filter,
+                    mntns_filter: &maps.mntns_filter,
+                }
+            }
         }
-        Ok(())
-    }
-
-    /// The sections (`tp_btf/sched_process_exec`, ...) of the programs that
-    /// will load: what they hook, for -v and for deciding what they need.
-    pub fn hooks(&self) -> Vec<String> {
-        let progs = self.object.progs().filter(|prog| prog.autoload());
-        progs
-            .map(|prog| prog.section().to_string_lossy().into_owned())
-            .collect()
-    }
-
-    /// Sets the read-only global `name` (a `const volatile` in the program),
-    /// which must be exactly the size of `value`.
-    pub fn set_global<T: plain::Plain + ?Sized>(&mut self, name: &str, value: &T) -> Result<()> {
-        // SAFETY: Plain types are plain bytes.
-        let bytes = unsafe { plain::as_bytes(value) };
-        let global = self.globals.iter().find(|global| global.name == name);
-        let Some(global) = global else {
-            return Err(Error::new(format!(
-                "the BPF object has no read-only global {name}"
-            )));
-        };
-        if global.size != bytes.len() {
-            return Err(Error::new(format!(
-                "the BPF object's global {name} has {} bytes, not {}",
-                global.size,
-                bytes.len()
-            )));
-        }
-        let range = global.offset..global.offset + bytes.len();
-        let mut rodata = self.map_mut(".rodata")?;
-        let data = rodata
-            .initial_value_mut()
-            .and_then(|data| data.get_mut(range));
-        let data = data.ok_or_else(|| Error::new("the BPF object's .rodata is too short"))?;
-        data.copy_from_slice(bytes);
-        Ok(())
-    }
-
-    /// Sets the read-only `bool` global `name`.
-    pub fn set_flag(&mut self, name: &str, on: bool) -> Result<()> {
-        self.set_global(name, &u8::from(on))
-    }
-
-    /// A map, to size or shape before load. `.rodata` and friends are found
-    /// by their section name (libbpf prefixes it with the object's name).
-    pub fn map_mut(&mut self, name: &str) -> Result<OpenMapMut<'_>> {
-        let matches = |map_name: &OsStr| {
-            map_name == name
-                || (name.starts_with('.') && map_name.as_bytes().ends_with(name.as_bytes()))
-        };
-        self.object
-            .maps_mut()
-            .find(|map| matches(map.name()))
-            .ok_or_else(|| Error::new(format!("the BPF object has no map {name}")))
-    }
-
-    pub fn load(self) -> Result<LoadedBpf> {
-        let object = self
-            .object
-            .load()
-            .map_err(|err| Error::from_libbpf("loading", &err))?;
-        Ok(LoadedBpf {
-            object,
-            links: RefCell::default(),
-        })
-    }
-}
-
-/// The `.rodata` variables, from the object's BTF, where libbpf has filled
-/// in their offsets on open.
-fn read_only_globals(object: &OpenObject) -> Result<Vec<Global>> {
-    // SAFETY: the pointer is the open object's, valid while `object` is.
-    let raw = unsafe { object.as_libbpf_object().as_ref() };
-    let btf = Btf::from_bpf_object(raw)
-        .map_err(|err| Error::from_libbpf("reading the BPF object's BTF", &err))?
-        .ok_or_else(|| Error::new("the BPF object has no BTF"))?;
-    let Some(section) = btf.type_by_name::<DataSec<'_>>(".rodata") else {
-        return Ok(Vec::new());
     };
-    let globals = section.iter().filter_map(|var| {
-        let name = btf.type_by_id::<BtfType<'_>>(var.ty)?.name()?;
-        Some(Global {
-            name: name.to_string_lossy().into_owned(),
-            offset: var.offset as usize,
-            size: var.size,
-        })
-    });
-    Ok(globals.collect())
 }
 
-/// A loaded object, and the links of its attached programs (declared
-/// first: they are dropped, and the programs detached, before the object).
-pub struct LoadedBpf {
-    links: RefCell<Vec<Link>>,
-    object: libbpf_rs::Object,
+/// The object's read-only globals (`skel.maps.rodata_data`), to set before
+/// load. libbpf maps them for every skeleton with `const volatile` globals.
+pub fn read_only<'a, T>(rodata: &'a mut Option<&mut T>) -> Result<&'a mut T> {
+    rodata
+        .as_deref_mut()
+        .ok_or_else(|| Error::new("the BPF object's read-only globals are not mapped"))
 }
 
-impl LoadedBpf {
-    /// Attaches every loaded program where its section says, except
-    /// iterators: each run of one is attached to what it walks (`iterate_map`).
-    pub fn attach(&self) -> Result<()> {
-        for prog in self.object.progs_mut() {
+/// Opens object `O`; CO-RE relocates against `btf` (--btf) when given,
+/// else against the kernel's BTF. Every program starts unchosen: the tool
+/// chooses its own (`set_autoload`), so nothing else loads.
+pub fn open<'obj, O: BpfObject>(
+    name: &str,
+    btf: Option<&Path>,
+    storage: &'obj mut MaybeUninit<OpenObject>,
+) -> Result<O::Open<'obj>> {
+    let mut builder = ObjectBuilder::default();
+    let open_error = |err| Error::from_libbpf("opening the BPF object", &err);
+    builder.name(name).map_err(open_error)?;
+    if let Some(btf) = btf {
+        builder
+            .btf_custom_path(btf)
+            .map_err(|err| Error::from_libbpf("--btf", &err))?;
+    }
+    let mut skel = O::open_with(builder, storage).map_err(open_error)?;
+    for mut prog in skel.open_object_mut().progs_mut() {
+        prog.set_autoload(false);
+        let iterator = prog.section().as_bytes().starts_with(ITERATOR_SECTION);
+        prog.set_autoattach(!iterator);
+    }
+    Ok(skel)
+}
+
+/// The sections (`tp_btf/sched_process_exec`, ...) of the programs chosen
+/// to load: what they hook, for -v and for deciding what they need.
+pub fn hooks<'obj>(skel: &impl OpenSkel<'obj>) -> Vec<String> {
+    let progs = skel.open_object().progs().filter(|prog| prog.autoload());
+    progs
+        .map(|prog| prog.section().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Creates, of the object's maps, only its global data: for a probe that
+/// loads one program, which then creates what that uses (`set_autocreate`).
+pub fn create_global_data_only<'obj>(skel: &mut impl OpenSkel<'obj>) -> Result<()> {
+    for mut map in skel.open_object_mut().maps_mut() {
+        // libbpf binds the global data (`.rodata`, ...) to every program.
+        let global_data = map.name().as_bytes().contains(&b'.');
+        map.set_autocreate(global_data)
+            .map_err(|err| Error::from_libbpf("choosing the maps to create", &err))?;
+    }
+    Ok(())
+}
+
+/// Loads an opened object.
+pub fn load<'obj, S: OpenSkel<'obj>>(skel: S) -> Result<S::Output> {
+    skel.load()
+        .map_err(|err| Error::from_libbpf("loading", &err))
+}
+
+/// The links of an object's attached programs: dropped (`detach`), the
+/// programs stop; drop them before the object.
+#[derive(Default)]
+pub struct Links(Vec<Link>);
+
+impl Links {
+    /// Attaches every program that loaded where its section says, in the
+    /// object's order, except iterators (see `iterate_map`).
+    pub fn attach<'obj>(skel: &impl Skel<'obj>) -> Result<Self> {
+        let mut links = Vec::new();
+        for prog in skel.object().progs_mut() {
             if prog.autoload() && !prog.section().as_bytes().starts_with(ITERATOR_SECTION) {
                 let link = prog
                     .attach()
                     .map_err(|err| Error::from_libbpf("attaching", &err))?;
-                self.links.borrow_mut().push(link);
+                links.push(link);
             }
         }
-        Ok(())
+        Ok(Self(links))
     }
 
     /// Detaches every program: no event is sent after this returns.
-    pub fn detach(&self) {
-        self.links.borrow_mut().clear();
+    pub fn detach(&mut self) {
+        self.0.clear();
     }
+}
 
-    /// Runs the loaded iterator program `program` (`SEC("iter/...")`) over
-    /// the map `map` and returns all it wrote.
-    pub fn iterate_map(&self, program: &str, map: &str) -> Result<Vec<u8>> {
-        let failed = |err| Error::from_libbpf(&format!("walking the map {map}"), &err);
-        let map_fd = self.map(map)?.as_fd().try_clone_to_owned();
-        let map_fd = map_fd.map_err(|err| Error::new(format!("walking the map {map}: {err}")))?;
-        let mut progs = self.object.progs_mut();
-        let iterator = progs.find(|prog| prog.name() == program);
-        let iterator = iterator
-            .ok_or_else(|| Error::new(format!("the BPF object has no program {program}")))?;
-        let link = iterator.attach_iter(map_fd.as_fd()).map_err(failed)?;
-        let mut written = Vec::new();
-        Iter::new(&link)
-            .map_err(failed)?
-            .read_to_end(&mut written)
-            .map_err(|err| Error::new(format!("walking the map {map}: {err}")))?;
-        Ok(written)
-    }
+/// Runs the loaded iterator program `iterator` (`SEC("iter/...")`) over
+/// `map` and returns all it wrote.
+pub fn iterate_map(iterator: &ProgramMut<'_>, map: &MapMut<'_>) -> Result<Vec<u8>> {
+    let name = map.name().to_string_lossy();
+    let failed = |err| Error::from_libbpf(&format!("walking the map {name}"), &err);
+    let map_fd = map.as_fd().try_clone_to_owned();
+    let map_fd = map_fd.map_err(|err| Error::new(format!("walking the map {name}: {err}")))?;
+    let link = iterator.attach_iter(map_fd.as_fd()).map_err(failed)?;
+    let mut written = Vec::new();
+    Iter::new(&link)
+        .map_err(failed)?
+        .read_to_end(&mut written)
+        .map_err(|err| Error::new(format!("walking the map {name}: {err}")))?;
+    Ok(written)
+}
 
-    /// A map the load created (libbpf lists the others too, with a
-    /// placeholder fd).
-    pub fn map(&self, name: &str) -> Result<Map<'_>> {
-        let map = self.object.maps().find(|map| map.name() == name);
-        let map = map.ok_or_else(|| Error::new(format!("the BPF object has no map {name}")))?;
-        match map.autocreate() {
-            true => Ok(map),
-            false => Err(Error::new(format!("the map {name} was not created"))),
-        }
-    }
+/// Whether the load created `map` (libbpf lists the others too, with a
+/// placeholder fd).
+pub fn created(map: &MapMut<'_>) -> bool {
+    map.autocreate()
 }
 
 /// A per-CPU counter of the programs (slot 0 of a per-CPU array of u64, as

@@ -10,25 +10,19 @@ use nix::sys::statfs::{statfs, BPF_FS_MAGIC};
 
 use crate::cli::PinnedFilterArgs;
 use crate::error::{Error, Result};
-use crate::runtime::object::{LoadedBpf, OpenBpf};
+use crate::runtime::object::{SharedMaps, SharedOpen};
 
-/// One filter: its slot map, its read-only switch, the flag that names it.
+/// One filter: the flag that names it, and what its map's keys are.
 struct Slot {
-    map: &'static str,
-    switch: &'static str,
     flag: &'static str,
     keys: &'static str,
 }
 
 const CGROUPS: Slot = Slot {
-    map: "cgroup_filter",
-    switch: "filter_by_cgroupmap",
     flag: "--cgroupmap",
     keys: "cgroup ids",
 };
 const MOUNT_NAMESPACES: Slot = Slot {
-    map: "mntns_filter",
-    switch: "filter_by_mntnsmap",
     flag: "--mntnsmap",
     keys: "mount namespace ids",
 };
@@ -48,24 +42,21 @@ impl PinnedFilters {
         })
     }
 
-    fn slots(&self) -> [(&Slot, Option<&MapHandle>); 2] {
-        [
-            (&CGROUPS, self.cgroup_ids.as_ref()),
-            (&MOUNT_NAMESPACES, self.mntns_ids.as_ref()),
-        ]
-    }
-
     /// Before load: turns each filter on or off, and shapes each used slot
     /// after the operator's map (its own template, so any hash map with
     /// 8-byte keys fits); unused slots are not created.
-    pub fn configure(&self, object: &mut OpenBpf) -> Result<()> {
+    pub fn configure(&self, shared: &mut SharedOpen<'_, '_>) -> Result<()> {
         let setup = |err| Error::from_libbpf("setting up the pinned filter maps", &err);
-        for (slot, pinned) in self.slots() {
-            object.set_flag(slot.switch, pinned.is_some())?;
-            let mut map = object.map_mut(slot.map)?;
+        let (globals, maps) = (&mut shared.globals, &mut shared.maps);
+        *globals.filter_by_cgroupmap = self.cgroup_ids.is_some();
+        *globals.filter_by_mntnsmap = self.mntns_ids.is_some();
+        for (slot, pinned) in [
+            (&mut *maps.cgroup_filter, &self.cgroup_ids),
+            (&mut *maps.mntns_filter, &self.mntns_ids),
+        ] {
             match pinned {
-                Some(pinned) => map.set_inner_map_fd(pinned.as_fd()).map_err(setup)?,
-                None => map.set_autocreate(false).map_err(setup)?,
+                Some(pinned) => slot.set_inner_map_fd(pinned.as_fd()).map_err(setup)?,
+                None => slot.set_autocreate(false).map_err(setup)?,
             }
         }
         Ok(())
@@ -73,13 +64,14 @@ impl PinnedFilters {
 
     /// After load: puts each map in its slot; the operator's later updates
     /// take effect while the tool traces.
-    pub fn install(&self, object: &LoadedBpf) -> Result<()> {
-        for (slot, pinned) in self.slots() {
+    pub fn install(&self, shared: &SharedMaps<'_, '_>) -> Result<()> {
+        for (slot, pinned) in [
+            (shared.cgroup_filter, &self.cgroup_ids),
+            (shared.mntns_filter, &self.mntns_ids),
+        ] {
             if let Some(pinned) = pinned {
                 let fd = pinned.as_fd().as_raw_fd() as u32;
-                object
-                    .map(slot.map)?
-                    .update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+                slot.update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
                     .map_err(|err| Error::from_libbpf("installing a pinned filter map", &err))?;
             }
         }

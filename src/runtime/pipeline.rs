@@ -4,58 +4,65 @@
 //! tool's final report. A tool supplies only what is its own, through `Tool`.
 
 use std::ffi::c_int;
+use std::mem::MaybeUninit;
 
-use crate::cli::{tool_main, CommonArgs, PinnedFilterArgs};
+use clap::{Command, CommandFactory};
+use libbpf_rs::OpenObject;
+
+use crate::cli::{tool_main, ToolCli};
 use crate::data_path::{Decode, Printer};
 use crate::error::{Error, Result};
+use crate::manual::Manual;
 use crate::output::clock::monotonic_ns;
 use crate::output::Output;
 use crate::runtime::attach::{hooks_need_tracefs, Attempts, Way};
-#[cfg(test)]
-use crate::runtime::channel::ChannelKind;
 use crate::runtime::channel::EventChannel;
 use crate::runtime::event_loop::run_event_loop;
-use crate::runtime::object::{LoadedBpf, OpenBpf};
+use crate::runtime::object::{self, BpfObject, Links, LoadedShared, OpenShared};
 use crate::runtime::pinned_filters::PinnedFilters;
 use crate::runtime::{signals, switches, system};
 
-/// What every tool's flags say about the parts the pipeline owns.
-#[derive(Clone, Debug, Default)]
-pub struct SharedOptions {
-    /// --json, --btf, -v.
-    pub common: CommonArgs,
-    /// -u: the kernel side filters on it (common.bpf.h).
-    pub uid: Option<u32>,
-    /// --cgroupmap, --mntnsmap.
-    pub pinned: PinnedFilterArgs,
+/// A tool's name, as upstream's: set by its declaration in `tools!`
+/// (src/lib.rs), the one place a tool is listed.
+pub trait Declared {
+    const NAME: &'static str;
 }
 
+/// Tool `T`'s object, opened (before load) and loaded.
+pub type OpenObjectOf<'obj, T> = <<T as Tool>::Bpf as BpfObject>::Open<'obj>;
+pub type LoadedObjectOf<'obj, T> = <<T as Tool>::Bpf as BpfObject>::Loaded<'obj>;
+
 /// What a tool is: its flags, its BPF object and ways to attach, its data
-/// path, and its final report.
-pub trait Tool: Sized {
-    /// The command's name, as upstream's; error lines start with it.
-    const NAME: &'static str;
+/// path, and its final report. The pipeline calls the steps in the order
+/// they are declared here.
+pub trait Tool: Declared + Sized {
     /// What it traces, for the ready line: "Tracing {TRACED}... Hit Ctrl-C to end."
     const TRACED: &'static str;
-    /// The BPF object build.rs compiled from src/bpf/NAME.bpf.c.
-    const OBJECT: &'static [u8];
+    /// What its man page and --help say beyond the flags.
+    const MANUAL: &'static Manual;
 
-    type Cli: crate::argp::ArgpParser;
+    type Cli: ToolCli;
     /// The kernel's records, as the data path decodes them.
     type Record: Decode + 'static;
+    /// The skeleton of src/bpf/NAME.bpf.c (`bpf_object!`).
+    type Bpf: BpfObject;
 
-    /// The flags the pipeline handles itself.
-    fn shared_options(cli: &Self::Cli) -> SharedOptions;
-    /// Checks and opens what the flags name, before anything is loaded.
-    fn new(cli: Self::Cli) -> Result<Self>;
+    /// Checks and opens what the flags name, before anything is loaded;
+    /// `started_ns` is the CLOCK_MONOTONIC time the tool started at.
+    fn new(cli: Self::Cli, started_ns: u64) -> Result<Self>;
     /// The ways to try, best first.
     fn ways(&self) -> Vec<Way>;
-    /// The programs to load for `way` (none of the others load).
-    fn programs(&self, way: Way) -> Vec<&'static str>;
-    /// Sets the tool's own read-only globals (the filters) before load.
-    fn configure(&self, object: &mut OpenBpf) -> Result<()>;
+    /// Before the object is opened for `way`: what must be found out first
+    /// (a probe loading an object of its own, whose memory then does not
+    /// add up with this one's).
+    fn prepare(&mut self, _way: Way) -> Result<()> {
+        Ok(())
+    }
+    /// Chooses the programs to load for `way` (none load unless chosen),
+    /// sets the tool's read-only globals and shapes its maps.
+    fn configure(&mut self, way: Way, object: &mut OpenObjectOf<'_, Self>) -> Result<()>;
     /// After load, before attach: fills the maps the programs read.
-    fn fill_maps(&self, _object: &LoadedBpf) -> Result<()> {
+    fn fill_maps(&self, _object: &LoadedObjectOf<'_, Self>) -> Result<()> {
         Ok(())
     }
     /// The error when no way works; `reasons` says why each failed.
@@ -65,15 +72,22 @@ pub trait Tool: Sized {
             Self::TRACED
         ))
     }
-    /// The data path, created once tracing has begun; `started_ns` is the
-    /// CLOCK_MONOTONIC time the tool started at. `object` holds the maps a
-    /// formatter may read (tcpconnect's table of cgroup paths).
-    fn printer(&self, started_ns: u64, object: &LoadedBpf) -> Result<Printer<Self::Record>>;
+    /// The data path, created once tracing has begun. `object` holds the
+    /// maps a formatter may read (tcpconnect's table of cgroup paths).
+    fn printer(&mut self, object: &LoadedObjectOf<'_, Self>) -> Result<Printer<Self::Record>>;
     /// After the loop ended: what the tool reports last (a table, a count),
     /// from its maps or by running an iterator program of its object.
-    fn finish(&self, _object: &LoadedBpf, _output: &mut Output) -> Result<()> {
+    fn finish(&mut self, _object: &LoadedObjectOf<'_, Self>, _output: &mut Output) -> Result<()> {
         Ok(())
     }
+}
+
+/// The tool's command line: its flags, named and with the examples of its
+/// manual (so --help, the man page and the completions agree).
+pub fn command<T: Tool>() -> Command {
+    T::Cli::command()
+        .name(T::NAME)
+        .after_help(T::MANUAL.help_examples(T::NAME))
 }
 
 /// A tool's whole program, called from the C `main` of its src/bin file.
@@ -84,37 +98,52 @@ pub trait Tool: Sized {
 pub fn main<T: Tool>() -> c_int {
     // SAFETY: sets a signal disposition; no handler runs.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-    c_int::from(tool_main(T::NAME, trace::<T>))
+    c_int::from(tool_main(T::NAME, command::<T>(), trace::<T>))
 }
 
 fn trace<T: Tool>(cli: T::Cli) -> Result<()> {
     let started_ns = monotonic_ns();
-    let shared = T::shared_options(&cli);
+    let shared = cli.shared();
     system::prepare(T::NAME, &shared.common)?;
-    let tool = T::new(cli)?;
+    let mut tool = T::new(cli, started_ns)?;
     let pinned = PinnedFilters::open(&shared.pinned)?;
     let channel = EventChannel::choose(shared.common.buffer_size);
 
     let ways = tool.ways().into_iter();
     let ways =
         ways.filter(|way| *way != Way::BtfTracepoint || !switches::btf_tracepoints_disabled());
-    let attempts = Attempts::run(ways, |way, hooks| {
-        let attached = load_and_attach(&tool, &shared, &pinned, channel, way, hooks);
-        // Loading leaves freed memory behind (a failed attempt's whole
-        // object): returned now, it does not add up across attempts.
-        release_freed_memory();
-        attached
-    });
+    let ways: Vec<Way> = ways.collect();
+    // Each attempt's object lives in a place of its own: the one that
+    // attaches is kept, borrowed from here.
+    let mut places: Vec<MaybeUninit<OpenObject>> =
+        ways.iter().map(|_| MaybeUninit::uninit()).collect();
+    let attempts = Attempts::run(
+        ways.into_iter().zip(places.iter_mut()),
+        |way, place, hooks| {
+            let setup = Setup {
+                shared: &shared,
+                pinned: &pinned,
+                channel,
+            };
+            let attached = setup.load_and_attach(&mut tool, way, place, hooks);
+            // Loading leaves freed memory behind (a failed attempt's whole
+            // object): returned now, it does not add up across attempts.
+            release_freed_memory();
+            attached
+        },
+    );
     if shared.common.verbose {
         attempts.tell(T::NAME);
     }
-    let Some((_, _, object)) = attempts.attached else {
+    // The links are declared after the object, so they drop (and the
+    // programs detach) before it.
+    let Some((_, _, (object, mut links))) = attempts.attached else {
         return Err(tool.no_way_error(&attempts.reasons()));
     };
     signals::install_stop_handler(T::NAME)?;
 
-    let mut printer = tool.printer(started_ns, &object)?;
-    run_event_loop(channel, &object, &mut printer)?;
+    let mut printer = tool.printer(&object)?;
+    run_event_loop(channel, &object.shared(), &mut links, &mut printer)?;
     tool.finish(&object, &mut printer.output)
 }
 
@@ -126,67 +155,43 @@ fn release_freed_memory() {
     }
 }
 
-/// Opens the tool's object for `way`, configures, loads and attaches it;
-/// `hooks` receives what the way hooks, as soon as it is known.
-fn load_and_attach<T: Tool>(
-    tool: &T,
-    shared: &SharedOptions,
-    pinned: &PinnedFilters,
+/// What the pipeline sets up in every tool's object, whatever the way.
+struct Setup<'a> {
+    shared: &'a crate::cli::SharedOptions,
+    pinned: &'a PinnedFilters,
     channel: EventChannel,
-    way: Way,
-    hooks: &mut Vec<String>,
-) -> Result<LoadedBpf> {
-    // Chosen first: the choice may load a probe object, which then does not
-    // add its peak memory to this object's.
-    let programs = tool.programs(way);
-    let btf = shared.common.btf.as_deref();
-    let mut object = OpenBpf::open(T::NAME, T::OBJECT, btf)?;
-    object.load_only(&programs)?;
-    *hooks = object.hooks();
-    if hooks_need_tracefs(hooks) {
-        system::ensure_tracefs()?;
-    }
-    channel.configure(&mut object)?;
-    pinned.configure(&mut object)?;
-    if let Some(uid) = shared.uid {
-        object.set_global("filter_uid", &uid)?;
-    }
-    tool.configure(&mut object)?;
-
-    let object = object.load()?;
-    pinned.install(&object)?;
-    tool.fill_maps(&object)?;
-    object.attach()?;
-    Ok(object)
 }
 
-/// For each tool's unit tests: every program, map and read-only global the
-/// tool and the pipeline name exists in the tool's object, on every way
-/// (checked by opening it, which needs no privileges).
-#[cfg(test)]
-pub(crate) fn check_names<T: Tool>(tool: &T) {
-    for way in tool.ways() {
-        for kind in [ChannelKind::RingBuffer, ChannelKind::PerfBuffer] {
-            let channel = EventChannel {
-                kind,
-                ..EventChannel::choose(None)
-            };
-            let mut object = OpenBpf::open(T::NAME, T::OBJECT, None).expect("open the object");
-            object
-                .load_only(&tool.programs(way))
-                .expect("the programs exist");
-            channel
-                .configure(&mut object)
-                .expect("the channel's names exist");
-            let pinned = PinnedFilters::default();
-            pinned
-                .configure(&mut object)
-                .expect("the filters' names exist");
-            object
-                .set_global("filter_uid", &0u32)
-                .expect("filter_uid exists");
-            tool.configure(&mut object)
-                .expect("the tool's globals exist");
+impl Setup<'_> {
+    /// Opens the tool's object for `way` in `place`, configures, loads and
+    /// attaches it; `hooks` receives what the way hooks, as soon as it is
+    /// known.
+    fn load_and_attach<'obj, T: Tool>(
+        &self,
+        tool: &mut T,
+        way: Way,
+        place: &'obj mut MaybeUninit<OpenObject>,
+        hooks: &mut Vec<String>,
+    ) -> Result<(LoadedObjectOf<'obj, T>, Links)> {
+        tool.prepare(way)?;
+        let btf = self.shared.common.btf.as_deref();
+        let mut object = object::open::<T::Bpf>(T::NAME, btf, place)?;
+        tool.configure(way, &mut object)?;
+        *hooks = object::hooks(&object);
+        if hooks_need_tracefs(hooks) {
+            system::ensure_tracefs()?;
         }
+        let mut common = object.shared()?;
+        self.channel.configure(&mut common)?;
+        self.pinned.configure(&mut common)?;
+        if let Some(uid) = self.shared.uid {
+            *common.globals.filter_uid = uid;
+        }
+
+        let object = object::load(object)?;
+        self.pinned.install(&object.shared())?;
+        tool.fill_maps(&object)?;
+        let links = Links::attach(&object)?;
+        Ok((object, links))
     }
 }

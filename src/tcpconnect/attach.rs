@@ -1,11 +1,15 @@
 //! The ways tcpconnect can hook connects, in order of preference, the
 //! programs each way loads, and where it keeps the connects it follows.
 
+use std::mem::MaybeUninit;
 use std::path::Path;
 
 use super::cli::AttachChoice;
+use super::skel::OpenTcpconnectProgs;
+use super::TcpconnectBpf;
 use crate::runtime::attach::Way;
-use crate::runtime::object::OpenBpf;
+use crate::error::Error;
+use crate::runtime::object;
 
 /// What to try, in order, for the operator's --attach choice: trampolines,
 /// then kprobes, then the tracepoint (its BTF flavor first: the kernel fills
@@ -39,13 +43,6 @@ pub enum Storage {
     TableThenSockets,
 }
 
-/// The program that lists the connects kept in sockets on exit.
-pub const SOCKET_STORAGE_ITERATOR: &str = "dump_connects_in_sockets";
-const SOCKET_STORAGE_ITERATOR_HOOK: &str = "iter/bpf_sk_storage_map";
-/// The table, and the socket storage.
-pub const TABLE_MAP: &str = "connect_by_socket";
-pub const SOCKET_STORAGE_MAP: &str = "connect_in_socket";
-
 /// Whether `way` follows connects at all, and where: only the tracing
 /// programs (fentry, BTF tracepoints) can use socket storage, and only
 /// where the kernel lets them (`socket_storage_usable`, asked only then).
@@ -63,70 +60,62 @@ pub fn storage(
     }
 }
 
-/// The storage the programs chosen for loading use: they include the
-/// iterator exactly when sockets keep connects too (`programs`).
-pub fn storage_of(hooks: &[String]) -> Option<Storage> {
-    let follows = hooks
-        .iter()
-        .any(|hook| hook.ends_with("/inet_sock_set_state"));
-    let in_sockets = hooks
-        .iter()
-        .any(|hook| hook == SOCKET_STORAGE_ITERATOR_HOOK);
-    match (follows, in_sockets) {
-        (false, _) => None,
-        (true, true) => Some(Storage::TableThenSockets),
-        (true, false) => Some(Storage::Table),
-    }
-}
-
-/// The programs of each way (src/bpf/tcpconnect.bpf.c). With --outcome,
-/// fentry and kprobes see each result through the state-change tracepoint
-/// of their kind (tracing programs with tracing programs, so a connect can
-/// be kept in its socket).
-pub fn programs(way: Way, outcome: bool, storage: Option<Storage>) -> Vec<&'static str> {
-    let mut programs = match way {
-        Way::Fentry => vec!["fexit_tcp_v4_connect", "fexit_tcp_v6_connect"],
+/// Chooses the programs of `way` (src/bpf/tcpconnect.bpf.c). With
+/// --outcome, fentry and kprobes see each result through the state-change
+/// tracepoint of their kind (tracing programs with tracing programs, so a
+/// connect can be kept in its socket). Connects kept in sockets are listed
+/// on exit by an iterator.
+pub fn choose(progs: &mut OpenTcpconnectProgs<'_>, way: Way, outcome: bool, storage: Option<Storage>) {
+    let mut chosen = match way {
+        Way::Fentry => vec![&mut progs.fexit_tcp_v4_connect, &mut progs.fexit_tcp_v6_connect],
         Way::Kprobe => vec![
-            "kprobe_tcp_v4_connect",
-            "kretprobe_tcp_v4_connect",
-            "kprobe_tcp_v6_connect",
-            "kretprobe_tcp_v6_connect",
+            &mut progs.kprobe_tcp_v4_connect,
+            &mut progs.kretprobe_tcp_v4_connect,
+            &mut progs.kprobe_tcp_v6_connect,
+            &mut progs.kretprobe_tcp_v6_connect,
         ],
-        Way::BtfTracepoint => vec!["tp_btf_inet_sock_set_state", "tp_btf_tcp_retransmit_skb"],
+        Way::BtfTracepoint => vec![
+            &mut progs.tp_btf_inet_sock_set_state,
+            &mut progs.tp_btf_tcp_retransmit_skb,
+        ],
         Way::Tracepoint => vec![
-            "tracepoint_inet_sock_set_state",
-            "tracepoint_tcp_retransmit_skb",
+            &mut progs.tracepoint_inet_sock_set_state,
+            &mut progs.tracepoint_tcp_retransmit_skb,
         ],
     };
     if outcome {
         match way {
-            Way::Fentry => programs.push("tp_btf_connect_result"),
-            Way::Kprobe => programs.push("tracepoint_connect_result"),
+            Way::Fentry => chosen.push(&mut progs.tp_btf_connect_result),
+            Way::Kprobe => chosen.push(&mut progs.tracepoint_connect_result),
             Way::BtfTracepoint | Way::Tracepoint => {}
         }
     }
     if storage == Some(Storage::TableThenSockets) {
-        programs.push(SOCKET_STORAGE_ITERATOR);
+        chosen.push(&mut progs.dump_connects_in_sockets);
     }
-    programs
+    for prog in chosen {
+        prog.set_autoload(true);
+    }
 }
-
-/// The program that asks the kernel whether tracing programs may use
-/// socket storage.
-const SOCKET_STORAGE_PROBE: &str = "probe_socket_storage";
 
 /// Whether this kernel lets BPF tracing programs keep data in sockets
 /// (bpf_sk_storage_get from fentry and BTF tracepoints: Linux >= 5.11) and
 /// list it (an iterator over socket storage; some sandboxes refuse them):
 /// a program that does each is loaded, then discarded.
-pub fn socket_storage_usable(tool: &str, object: &'static [u8], btf: Option<&Path>) -> bool {
-    let probe = || {
-        let mut probe = OpenBpf::open(tool, object, btf)?;
-        probe.load_only(&[SOCKET_STORAGE_PROBE, SOCKET_STORAGE_ITERATOR])?;
-        probe.create_only(&[SOCKET_STORAGE_MAP])?;
-        probe.load()
+pub fn socket_storage_usable(tool: &str, btf: Option<&Path>) -> bool {
+    let mut place = MaybeUninit::uninit();
+    let probe = |place| {
+        let mut probe = object::open::<TcpconnectBpf>(tool, btf, place)?;
+        probe.progs.probe_socket_storage.set_autoload(true);
+        probe.progs.dump_connects_in_sockets.set_autoload(true);
+        object::create_global_data_only(&mut probe)?;
+        let storage = &mut probe.maps.connect_in_socket;
+        storage
+            .set_autocreate(true)
+            .map_err(|err| Error::from_libbpf("creating socket storage", &err))?;
+        object::load(probe).map(drop)
     };
-    probe().is_ok()
+    probe(&mut place).is_ok()
 }
 
 #[cfg(test)]
@@ -173,17 +162,29 @@ mod tests {
     }
 
     #[test]
-    fn the_storage_is_told_by_the_programs_chosen() {
+    fn each_way_chooses_its_programs_and_the_iterator_with_sockets_only() {
         for way in ways(AttachChoice::Auto) {
             for outcome in [false, true] {
                 for usable in [false, true] {
                     let storage = storage(way, outcome, || usable);
-                    let object = OpenBpf::open("tcpconnect", super::super::OBJECT, None);
+                    let mut place = MaybeUninit::uninit();
+                    let object = object::open::<TcpconnectBpf>("tcpconnect", None, &mut place);
                     let mut object = object.expect("open the object");
-                    object
-                        .load_only(&programs(way, outcome, storage))
-                        .expect("programs");
-                    assert_eq!(storage_of(&object.hooks()), storage, "{way:?} {outcome}");
+                    choose(&mut object.progs, way, outcome, storage);
+                    let hooks = object::hooks(&object);
+                    let in_sockets = hooks.iter().any(|hook| hook.starts_with("iter/"));
+                    assert_eq!(
+                        in_sockets,
+                        storage == Some(Storage::TableThenSockets),
+                        "{way:?} {outcome} {hooks:?}"
+                    );
+                    let connect_programs = match way {
+                        Way::Kprobe => 4,
+                        _ => 2,
+                    };
+                    let result_program = outcome && matches!(way, Way::Fentry | Way::Kprobe);
+                    let expected = connect_programs + usize::from(result_program) + usize::from(in_sockets);
+                    assert_eq!(hooks.len(), expected, "{way:?} {outcome} {hooks:?}");
                 }
             }
         }

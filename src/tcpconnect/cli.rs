@@ -2,7 +2,6 @@
 
 use clap::{Parser, ValueEnum};
 
-use crate::argp::ArgpParser;
 use crate::bpf_constants::MAX_PORTS;
 use crate::cli::{parse_pid, parse_uid, CommonArgs, PinnedFilterArgs};
 
@@ -39,11 +38,9 @@ pub const UPSTREAM_LONG_OPTIONS: &[&str] = &[
 
 #[derive(Debug, Parser)]
 #[command(
-    name = "tcpconnect",
     version,
     disable_help_flag = true,
     about = "Count/Trace active tcp connections",
-    after_help = super::manual::MANUAL.help_examples("tcpconnect"),
     // Upstream's short options for the pinned-map filters.
     mut_arg("cgroupmap", |arg| arg.short('C')),
     mut_arg("mntnsmap", |arg| arg.short('M'))
@@ -99,9 +96,7 @@ pub struct Cli {
     pub common: CommonArgs,
 }
 
-impl ArgpParser for Cli {
-    const UPSTREAM_LONG_OPTIONS: &'static [&'static str] = UPSTREAM_LONG_OPTIONS;
-}
+tool_cli!(Cli, UPSTREAM_LONG_OPTIONS);
 
 impl Cli {
     /// Whether each connect is followed to its result (--outcome, --failed).
@@ -142,11 +137,12 @@ mod tests {
     use super::*;
 
     use crate::argp::{parse_from, Outcome};
+    use crate::runtime::pipeline::command;
 
     /// The command line as the tool parses it (src/argp.rs).
     fn parse(args: &[&str]) -> Result<Cli, String> {
         let argv = std::iter::once("tcpconnect").chain(args.iter().copied());
-        match parse_from("tcpconnect", argv.map(OsString::from)).map_err(|err| err.0)? {
+        match parse_from(command::<super::super::Tcpconnect>(), "tcpconnect", argv.map(OsString::from)).map_err(|err| err.0)? {
             Outcome::Run(cli) => Ok(cli),
             Outcome::Usage(_) => Err("--usage".into()),
             Outcome::Display(help) => Err(format!("{:?}", help.kind())),

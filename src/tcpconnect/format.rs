@@ -5,7 +5,8 @@ use std::io::Write;
 use super::event::{ip_version, Connect};
 use super::skel::types::connect_event;
 use crate::bpf_constants::RESULT_UNKNOWN;
-use crate::container::{self, table::CgroupTable};
+use super::Cgroups;
+use crate::container;
 use crate::data_path::Formatter;
 use crate::output::columns::{push_ip, push_spaced, push_uint};
 use crate::output::escape::push_padded;
@@ -31,7 +32,7 @@ const RESULT_WIDTH: usize = 13;
 
 /// --container: CONTAINER, the last of the optional columns before PID,
 /// from the cgroup paths the kernel kept.
-fn push_container(out: &mut Vec<u8>, cgroups: &mut CgroupTable, cgroup_id: u64) {
+fn push_container(out: &mut Vec<u8>, cgroups: &mut Cgroups, cgroup_id: u64) {
     match cgroups.path(cgroup_id) {
         Some(path) => path.push_column(out),
         None => {
@@ -48,14 +49,14 @@ pub struct TextFormatter {
     /// connects, and counts from the tool's start).
     time_origin_ns: Option<u64>,
     /// --container: the CONTAINER column's names.
-    cgroups: Option<CgroupTable>,
+    cgroups: Option<Cgroups>,
 }
 
 impl TextFormatter {
     pub fn new(
         columns: Columns,
         time_origin_ns: Option<u64>,
-        cgroups: Option<CgroupTable>,
+        cgroups: Option<Cgroups>,
     ) -> Self {
         Self {
             columns,
@@ -149,11 +150,11 @@ pub struct JsonFormatter {
     /// --outcome: `result` and `latency_ns` on every line.
     outcome: bool,
     /// --container: `cgroup` and `container_id`.
-    cgroups: Option<CgroupTable>,
+    cgroups: Option<Cgroups>,
 }
 
 impl JsonFormatter {
-    pub fn new(outcome: bool, cgroups: Option<CgroupTable>) -> Self {
+    pub fn new(outcome: bool, cgroups: Option<Cgroups>) -> Self {
         Self {
             lines: JsonEvents::new(),
             outcome,

@@ -13,59 +13,66 @@ pub mod format;
 pub mod manual;
 
 bpf_skeleton!("tcpconnect");
-
-use std::cell::{Cell, OnceCell};
+bpf_object!(TcpconnectBpf: skel::{TcpconnectSkelBuilder, OpenTcpconnectSkel, TcpconnectSkel});
 
 use libbpf_rs::{MapCore, MapFlags, MapHandle};
 
 use crate::bpf_constants::{AF_INET, AF_INET6, MAX_PORTS};
-use crate::container::table::CgroupTable;
+use crate::container::table::{CgroupPathEntry, CgroupTable};
 use crate::data_path::{Formatter, Printer};
 use crate::error::{Error, Result};
+use crate::manual::Manual;
 use crate::output::clock::monotonic_ns;
 use crate::output::Output;
 use crate::runtime::attach::Way;
-use crate::runtime::object::{per_cpu_counts, LoadedBpf, OpenBpf};
-use crate::runtime::pipeline::{SharedOptions, Tool};
-use attach::{Storage, SOCKET_STORAGE_ITERATOR, SOCKET_STORAGE_MAP, TABLE_MAP};
+use crate::runtime::object::{created, iterate_map, per_cpu_counts, read_only};
+use crate::runtime::pipeline::{Declared, LoadedObjectOf, OpenObjectOf, Tool};
+use attach::Storage;
 use cli::{AttachChoice, Cli, PortList};
 use count::CountColumns;
 use event::Connect;
 use format::{Columns, JsonFormatter, TextFormatter};
-use skel::types::connect_event;
+use skel::types::{cgroup_path_entry, connect_event};
 
-/// The BPF object build.rs compiled from src/bpf/tcpconnect.bpf.c.
-const OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tcpconnect.bpf.o"));
+// SAFETY: a C struct of integers and bytes; any bit pattern is a value.
+unsafe impl plain::Plain for cgroup_path_entry {}
+
+impl CgroupPathEntry for cgroup_path_entry {
+    fn path(&self) -> (&[u8], bool) {
+        let len = usize::from(self.len).min(self.path.len());
+        // SAFETY: i8 and u8 have the same size and alignment.
+        let path = unsafe { std::slice::from_raw_parts(self.path.as_ptr().cast::<u8>(), len) };
+        (path, self.cut != 0)
+    }
+}
+
+/// The kernel's table of cgroup paths, as --container reads it.
+type Cgroups = CgroupTable<cgroup_path_entry>;
 
 pub struct Tcpconnect {
     cli: Cli,
     /// Whether tracing programs may use socket storage here, once asked.
-    socket_storage_usable: OnceCell<bool>,
-    /// When tracing started (CLOCK_MONOTONIC), for the rows printed on exit.
-    started_ns: Cell<u64>,
+    socket_storage_usable: Option<bool>,
+    /// Where the chosen way keeps the connects it follows.
+    storage: Option<Storage>,
+    /// When the tool started (CLOCK_MONOTONIC), for -t with --outcome.
+    started_ns: u64,
 }
 
 impl Tool for Tcpconnect {
-    const NAME: &'static str = "tcpconnect";
     const TRACED: &'static str = "connects";
-    const OBJECT: &'static [u8] = OBJECT;
+    const MANUAL: &'static Manual = &manual::MANUAL;
 
     type Cli = Cli;
     type Record = Connect;
+    type Bpf = TcpconnectBpf;
 
-    fn shared_options(cli: &Cli) -> SharedOptions {
-        SharedOptions {
-            common: cli.common.clone(),
-            uid: cli.uid,
-            pinned: cli.pinned.clone(),
-        }
-    }
-
-    fn new(cli: Cli) -> Result<Self> {
+    fn new(cli: Cli, started_ns: u64) -> Result<Self> {
         Ok(Self {
             cli,
-            socket_storage_usable: OnceCell::new(),
-            started_ns: Cell::new(monotonic_ns()),
+            socket_storage_usable: None,
+            storage: None,
+            started_ns,
         })
     }
 
@@ -73,57 +80,59 @@ impl Tool for Tcpconnect {
         attach::ways(self.cli.attach)
     }
 
-    fn programs(&self, way: Way) -> Vec<&'static str> {
-        let outcome = self.cli.outcome();
-        let storage = attach::storage(way, outcome, || {
-            *self.socket_storage_usable.get_or_init(|| {
-                attach::socket_storage_usable(Self::NAME, OBJECT, self.cli.common.btf.as_deref())
-            })
+    /// Where `way` keeps connects; asking the kernel whether sockets may
+    /// keep them loads a probe, so it is asked here, before the object is
+    /// opened, and once.
+    fn prepare(&mut self, way: Way) -> Result<()> {
+        let btf = self.cli.common.btf.as_deref();
+        let usable = &mut self.socket_storage_usable;
+        self.storage = attach::storage(way, self.cli.outcome(), || {
+            *usable.get_or_insert_with(|| attach::socket_storage_usable(Self::NAME, btf))
         });
-        attach::programs(way, outcome, storage)
+        Ok(())
     }
 
-    fn configure(&self, object: &mut OpenBpf) -> Result<()> {
+    fn configure(&mut self, way: Way, object: &mut OpenObjectOf<'_, Self>) -> Result<()> {
         let cli = &self.cli;
-        object.set_flag("count_mode", cli.count)?;
-        object.set_flag("count_by_sport", cli.count && cli.source_port)?;
-        object.set_flag("outcome_mode", cli.outcome())?;
-        object.set_flag("failed_only", cli.failed)?;
+        attach::choose(&mut object.progs, way, cli.outcome(), self.storage);
+
+        let globals = read_only(&mut object.maps.rodata_data)?;
+        globals.count_mode = cli.count;
+        globals.count_by_sport = cli.count && cli.source_port;
+        globals.outcome_mode = cli.outcome();
+        globals.failed_only = cli.failed;
         // The kernel reads only what is shown: JSON shows all, a count none.
         let shown = |column| !cli.count && (cli.common.json || column);
-        object.set_flag("record_uid", shown(cli.print_uid))?;
-        object.set_flag("record_cgroup", shown(cli.container))?;
+        globals.record_uid = shown(cli.print_uid);
+        globals.record_cgroup = shown(cli.container);
         // --container: the kernel keeps cgroup paths for the formatter.
-        object.set_flag("name_cgroups", cli.container)?;
-        object
-            .map_mut("cgroup_paths")?
-            .set_autocreate(cli.container)
-            .map_err(|err| Error::from_libbpf("setting up the table of cgroup paths", &err))?;
+        globals.name_cgroups = cli.container;
         if let Some(pid) = cli.pid {
-            object.set_global("filter_pid", &pid)?;
+            globals.filter_pid = pid;
         }
-        let family = match (cli.ipv4, cli.ipv6) {
+        globals.filter_family = match (cli.ipv4, cli.ipv6) {
             (true, _) => AF_INET,
             (_, true) => AF_INET6,
             _ => 0,
         };
-        object.set_global("filter_family", &family)?;
         if let Some(PortList(ports)) = &cli.ports {
             let mut filter = [0u16; MAX_PORTS];
             filter[..ports.len()].copy_from_slice(ports);
-            object.set_global("filter_ports", &filter[..])?;
-            object.set_global("filter_ports_len", &(ports.len() as u32))?;
+            globals.filter_ports = filter;
+            globals.filter_ports_len = ports.len() as u32;
         }
+        let in_sockets = self.storage == Some(Storage::TableThenSockets);
+        globals.overflow_to_sockets = in_sockets;
+
         // Only the storage the programs use is created.
-        let storage = attach::storage_of(&object.hooks());
-        let in_sockets = storage == Some(Storage::TableThenSockets);
-        object.set_flag("overflow_to_sockets", in_sockets)?;
-        let setup = |err| Error::from_libbpf("setting up the storage of connects", &err);
+        let maps = &mut object.maps;
+        let setup = |err| Error::from_libbpf("setting up the maps", &err);
         for (map, used) in [
-            (TABLE_MAP, storage.is_some()),
-            (SOCKET_STORAGE_MAP, in_sockets),
+            (&mut maps.cgroup_paths, cli.container),
+            (&mut maps.connect_by_socket, self.storage.is_some()),
+            (&mut maps.connect_in_socket, in_sockets),
         ] {
-            object.map_mut(map)?.set_autocreate(used).map_err(setup)?;
+            map.set_autocreate(used).map_err(setup)?;
         }
         Ok(())
     }
@@ -142,12 +151,11 @@ impl Tool for Tcpconnect {
         }
     }
 
-    fn printer(&self, started_ns: u64, object: &LoadedBpf) -> Result<Printer<Connect>> {
-        self.started_ns.set(started_ns);
+    fn printer(&mut self, object: &LoadedObjectOf<'_, Self>) -> Result<Printer<Connect>> {
         Ok(Printer::new(Self::TRACED, None, self.formatter(object)?))
     }
 
-    fn finish(&self, object: &LoadedBpf, output: &mut Output) -> Result<()> {
+    fn finish(&mut self, object: &LoadedObjectOf<'_, Self>, output: &mut Output) -> Result<()> {
         let outcome = self.cli.outcome();
         let now_ns = monotonic_ns();
         // Connects still followed: with --outcome, pending; without, held
@@ -161,8 +169,9 @@ impl Tool for Tcpconnect {
                 .iter_mut()
                 .for_each(|event| event.mark_pending(now_ns));
         }
+        let maps = &object.maps;
         if self.cli.count {
-            let mut rows = count::read_counts(&object.map("connect_counts")?)?;
+            let mut rows = count::read_counts(&maps.connect_counts)?;
             let columns = CountColumns {
                 sport: self.cli.source_port,
                 outcome,
@@ -185,17 +194,15 @@ impl Tool for Tcpconnect {
                 unstarted.len()
             );
         }
-        let unfollowed: u64 = per_cpu_counts(&object.map("unfollowed_connects")?)?
-            .iter()
-            .sum();
+        let unfollowed: u64 = per_cpu_counts(&maps.unfollowed_connects)?.iter().sum();
         if unfollowed > 0 {
-            let table = object.map(TABLE_MAP)?.max_entries();
-            let no_room = match object.map(SOCKET_STORAGE_MAP) {
-                Ok(_) => format!(
+            let table = maps.connect_by_socket.max_entries();
+            let no_room = match created(&maps.connect_in_socket) {
+                true => format!(
                     "the table of {table} was full, and the kernel had no memory to keep them in \
                      their sockets"
                 ),
-                Err(_) => format!("more connects were waiting than the table of {table} holds"),
+                false => format!("more connects were waiting than the table of {table} holds"),
             };
             match outcome {
                 true => eprintln!(
@@ -215,13 +222,13 @@ impl Tool for Tcpconnect {
 impl Tcpconnect {
     /// Step 3 of the data path for the flags given; the rows printed on exit
     /// go through one made the same way.
-    fn formatter(&self, object: &LoadedBpf) -> Result<Box<dyn Formatter<Connect>>> {
+    fn formatter(&self, object: &LoadedObjectOf<'_, Self>) -> Result<Box<dyn Formatter<Connect>>> {
         let cli = &self.cli;
         let cgroups = match cli.container {
             true => {
-                let map = MapHandle::try_from(&object.map("cgroup_paths")?)
+                let map = MapHandle::try_from(&object.maps.cgroup_paths)
                     .map_err(|err| Error::from_libbpf("opening the table of cgroup paths", &err))?;
-                Some(CgroupTable::new(map))
+                Some(Cgroups::new(map))
             }
             false => None,
         };
@@ -236,7 +243,7 @@ impl Tcpconnect {
                     lport: cli.lport,
                     outcome: cli.outcome(),
                 },
-                cli.outcome().then(|| self.started_ns.get()),
+                cli.outcome().then_some(self.started_ns),
                 cgroups,
             )),
         })
@@ -245,17 +252,22 @@ impl Tcpconnect {
 
 /// The connects the kernel side still follows: those in the table, and
 /// through the iterator those kept in sockets.
-fn followed_connects(object: &LoadedBpf) -> Result<Vec<connect_event>> {
+fn followed_connects(object: &LoadedObjectOf<'_, Tcpconnect>) -> Result<Vec<connect_event>> {
+    let (maps, progs) = (&object.maps, &object.progs);
     let mut records = Vec::new();
-    if let Ok(table) = object.map(TABLE_MAP) {
+    if created(&maps.connect_by_socket) {
+        let table = &maps.connect_by_socket;
         for key in table.keys() {
             let value = table.lookup(&key, MapFlags::ANY);
             let value = value.map_err(|err| Error::from_libbpf("reading the connects", &err))?;
             records.extend(value.unwrap_or_default());
         }
     }
-    if object.map(SOCKET_STORAGE_MAP).is_ok() {
-        records.extend(object.iterate_map(SOCKET_STORAGE_ITERATOR, SOCKET_STORAGE_MAP)?);
+    if created(&maps.connect_in_socket) {
+        records.extend(iterate_map(
+            &progs.dump_connects_in_sockets,
+            &maps.connect_in_socket,
+        )?);
     }
     let size = size_of::<connect_event>();
     Ok(records
@@ -266,34 +278,51 @@ fn followed_connects(object: &LoadedBpf) -> Result<Vec<connect_event>> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use std::mem::MaybeUninit;
 
     use super::*;
-
-    #[test]
-    fn the_object_has_every_name_the_tool_uses() {
-        for args in [
-            &["tcpconnect", "-c", "-s", "-p", "1", "-4", "-P", "80,443"][..],
-            &["tcpconnect", "--failed", "-c"],
-            &["tcpconnect", "--container", "--outcome"],
-        ] {
-            let tool = Tcpconnect::new(Cli::parse_from(args)).expect("the tool");
-            crate::runtime::pipeline::check_names(&tool);
-        }
-    }
+    use crate::runtime::object;
 
     #[test]
     fn results_are_followed_by_programs_attached_before_the_connect_programs() {
         for way in [Way::Fentry, Way::Kprobe] {
-            let mut object = OpenBpf::open("tcpconnect", OBJECT, None).expect("open");
-            object
-                .load_only(&attach::programs(way, true, None))
-                .expect("programs");
-            let hooks = object.hooks();
+            let mut place = MaybeUninit::uninit();
+            let object = object::open::<TcpconnectBpf>("tcpconnect", None, &mut place);
+            let mut object = object.expect("open");
+            attach::choose(&mut object.progs, way, true, None);
+            let hooks = object::hooks(&object);
             assert!(
                 hooks[0].ends_with("/inet_sock_set_state"),
                 "libbpf attaches in this order: {hooks:?}"
             );
         }
+    }
+
+    /// A map value's bytes, as a lookup returns them.
+    fn entry(path: &[u8], cut: bool) -> Vec<u8> {
+        let mut value = (path.len() as u16).to_ne_bytes().to_vec();
+        value.extend_from_slice(&[u8::from(cut), 0]);
+        value.extend_from_slice(path);
+        value.resize(size_of::<cgroup_path_entry>(), 0);
+        value
+    }
+
+    fn decode(value: &[u8]) -> Option<(Vec<u8>, bool)> {
+        let entry: &cgroup_path_entry = plain::from_bytes(value).ok()?;
+        let (path, cut) = entry.path();
+        Some((path.to_vec(), cut))
+    }
+
+    #[test]
+    fn cgroup_path_entries_decode_to_their_length_and_bad_ones_do_not_panic() {
+        let (path, cut) = decode(&entry(b"/system.slice/a.service", false)).unwrap();
+        assert_eq!(path, b"/system.slice/a.service");
+        assert!(!cut);
+        assert!(decode(&entry(b"/x", true)).unwrap().1);
+        let mut long = entry(b"/x", false);
+        long[..2].copy_from_slice(&5000u16.to_ne_bytes());
+        let whole = cgroup_path_entry::default().path.len();
+        assert_eq!(decode(&long).unwrap().0.len(), whole);
+        assert!(decode(&[1]).is_none());
     }
 }
