@@ -80,3 +80,18 @@ tools! {
     execsnoop::Execsnoop,
     tcpconnect::Tcpconnect,
 }
+
+#[cfg(test)]
+mod tests {
+    /// The README's front door names every tool: a section of its own.
+    #[test]
+    fn the_readme_has_a_section_for_every_tool() {
+        let readme = include_str!("../README.md");
+        for tool in crate::tools::NAMES {
+            assert!(
+                readme.lines().any(|line| line == format!("## {tool}")),
+                "README.md has no '## {tool}' section"
+            );
+        }
+    }
+}
