@@ -77,7 +77,7 @@ pub const MANUAL: Manual = Manual {
          is woken after up to 50 ms of records, or sooner when the ring is a quarter \
          full, and writes each batch with one write(2) per 64 KiB. \
          Exec rates are rarely high enough for this to be measurable; see the \
-         project's README for benchmark figures.",
+         project's docs/performance.md for benchmark figures.",
     ],
     caveats: &[
         "Up to 8 KiB of arguments are kept per exec; longer argument lists end with \

@@ -98,7 +98,8 @@ pub const MANUAL: Manual = Manual {
         "One small program runs per connect (two with kprobes), sending one \
          fixed-size record, or only updating a counter in count mode. User space \
          wakes at most once per 50 ms batch. The per-connect cost is small next \
-         to the connect itself; see the project's README for benchmark figures.",
+         to the connect itself; see the project's docs/performance.md for \
+         benchmark figures.",
     ],
     caveats: &[
         "On the tracepoint way the kernel moves the socket to SYN_SENT before it \
