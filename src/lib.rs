@@ -26,6 +26,7 @@ macro_rules! bpf_skeleton {
     };
 }
 
+pub mod ancestry;
 pub mod argp;
 #[path = "bpf/constants.rs"]
 pub mod bpf_constants;

@@ -157,6 +157,16 @@ struct trace_event_raw_tcp_event_sk_skb {
 	char __data[0];
 };
 
+struct trace_event_raw_signal_deliver {
+	struct trace_entry ent;
+	int sig;
+	int errno;
+	int code;
+	unsigned long sa_handler;
+	unsigned long sa_flags;
+	char __data[0];
+};
+
 /* Tasks and namespaces. */
 struct ns_common {
 	unsigned int inum;
@@ -236,16 +246,41 @@ struct fs_struct {
 	struct path pwd;
 };
 
+typedef struct {
+	int counter;
+} atomic_t;
+
+/* What a thread group shares: its live threads, and how it exits. */
+struct signal_struct {
+	atomic_t live;
+	unsigned int flags;
+	int group_exit_code;
+};
+
+/* signal_struct's flags: the whole group exits with group_exit_code. */
+#define SIGNAL_GROUP_EXIT 0x00000004
+
 struct task_struct {
 	pid_t pid;
 	pid_t tgid;
+	int exit_code;
+	/* CLOCK_MONOTONIC at fork; boot time (suspend included) at fork,
+	 * which /proc/PID/stat gives in clock ticks (start_boottime: 5.5+) */
+	u64 start_time;
+	u64 start_boottime;
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct mm_struct *mm;
 	struct nsproxy *nsproxy;
 	struct fs_struct *fs;
 	struct css_set *cgroups;
+	struct signal_struct *signal;
 	char comm[16];
+};
+
+/* start_boottime was real_start_time before Linux 5.5. */
+struct task_struct___pre_5_5 {
+	u64 real_start_time;
 };
 
 /* Sockets. */

@@ -104,34 +104,6 @@ static __always_inline struct exec_event *new_event(struct task_struct *task, in
 	return event;
 }
 
-/* The parent, its parent, ... up to init (whose parent is the idle task,
- * pid 0), at most MAX_ANCESTORS of them, each named by its process's main
- * thread (a parent thread may have a name of its own). Returns the bytes
- * written. */
-static __always_inline u32 read_ancestors(struct exec_event *event, struct task_struct *task)
-{
-	struct exec_ancestor *slots = (void *)event->data;
-	struct task_struct *ancestor = BPF_CORE_READ(task, real_parent);
-	int i;
-
-	/* A loop, not unrolled: see task_context.bpf.h. */
-#pragma clang loop unroll(disable)
-	for (i = 0; i < MAX_ANCESTORS; i++) {
-		pid_t pid = BPF_CORE_READ(ancestor, tgid);
-
-		if (pid == 0)
-			goto done;
-		slots[i].pid = pid;
-		bpf_probe_read_kernel_str(slots[i].comm, sizeof(slots[i].comm),
-					  &BPF_CORE_READ(ancestor, group_leader)->comm);
-		event->header.ancestor_count = i + 1;
-		ancestor = BPF_CORE_READ(ancestor, real_parent);
-	}
-	event->header.ancestors_cut = BPF_CORE_READ(ancestor, tgid) != 0;
-done:
-	return event->header.ancestor_count * sizeof(struct exec_ancestor);
-}
-
 /*
  * Writes the context sections asked for at the start of the record's data;
  * returns where the arguments go (below 8192, see DATA_BUF_SIZE).
@@ -142,7 +114,8 @@ static __always_inline u32 read_exec_context(struct exec_event *event, struct ta
 	u32 offset = 0, len;
 
 	if (report_ancestors)
-		offset = read_ancestors(event, task) & 255;
+		offset = read_ancestors(task, (void *)event->data, &event->header.ancestor_count,
+					&event->header.ancestors_cut) & 255;
 	if (report_cgroup_path) {
 		path = read_cgroup_path(task, CGROUP_PATH_MAX_LEN);
 		if (path) {

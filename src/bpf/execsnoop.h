@@ -6,8 +6,6 @@
 #define FILENAME_MAX_LEN 4096
 /* Bytes of argv kept. */
 #define ARGV_MAX_LEN 8192
-/* Parents listed with --ancestors. */
-#define MAX_ANCESTORS 8
 /* Bytes of a working directory kept with --cwd (PATH_MAX, the NUL left
  * out); one less than a power of two, so that it also masks lengths. */
 #define CWD_MAX_LEN 4095
@@ -19,12 +17,6 @@
  * argv, written below 16384, ends below 16384 + ARGV_MAX_LEN.
  */
 #define DATA_BUF_SIZE (16384 + ARGV_MAX_LEN)
-
-/* One ancestor (--ancestors): the tgid and comm of a parent, grandparent... */
-struct exec_ancestor {
-	__u32 pid;
-	__u8 comm[TASK_COMM_LEN];
-};
 
 /* One exec, as sent to user space: this header, then data (see DATA_BUF_SIZE). */
 struct exec_event_header {
@@ -62,7 +54,7 @@ struct exec_event_header {
 };
 
 /*
- * data holds ancestor_count struct exec_ancestor, cgroup_path_size bytes of
+ * data holds ancestor_count struct task_ancestor, cgroup_path_size bytes of
  * cgroup path, cwd_size bytes of working directory, then args_size bytes of
  * NUL-terminated strings: the file name passed to exec, then argv[0],
  * argv[1], ... (user space drops argv[0], like upstream). When argv was cut

@@ -29,6 +29,16 @@
 /* Steps of a working directory walk: one per name, one per mount crossed. */
 #define CWD_MAX_STEPS 64
 
+/* Parents listed with --ancestors. */
+#define MAX_ANCESTORS 8
+
+/* One ancestor (--ancestors): the tgid and comm of a parent, grandparent...
+ * (read by src/ancestry.rs). */
+struct task_ancestor {
+	u32 pid;
+	u8 comm[TASK_COMM_LEN];
+};
+
 /* A cgroup path as a table keyed by cgroup id keeps it (tcpconnect's; read
  * by src/container/table.rs). */
 struct cgroup_path_entry {
@@ -212,6 +222,52 @@ static __always_inline struct path_builder *read_cwd(struct task_struct *task, u
 done:
 	path_end(path);
 	return path;
+}
+
+/*
+ * The parent of task, its parent, ... up to init (whose parent is the idle
+ * task, pid 0), at most MAX_ANCESTORS of them into slots, each named by its
+ * process's main thread (a parent thread may have a name of its own); count
+ * says how many, cut whether the chain goes on above them. Returns the bytes
+ * written.
+ */
+static __always_inline u32 read_ancestors(struct task_struct *task, struct task_ancestor *slots,
+					  u8 *count, u8 *cut)
+{
+	struct task_struct *ancestor = BPF_CORE_READ(task, real_parent);
+	int i;
+
+	*count = 0;
+	*cut = 0;
+	/* A loop, not unrolled: see above. */
+#pragma clang loop unroll(disable)
+	for (i = 0; i < MAX_ANCESTORS; i++) {
+		pid_t pid = BPF_CORE_READ(ancestor, tgid);
+
+		if (pid == 0)
+			goto done;
+		slots[i].pid = pid;
+		bpf_probe_read_kernel_str(slots[i].comm, sizeof(slots[i].comm),
+					  &BPF_CORE_READ(ancestor, group_leader)->comm);
+		*count = i + 1;
+		ancestor = BPF_CORE_READ(ancestor, real_parent);
+	}
+	*cut = BPF_CORE_READ(ancestor, tgid) != 0;
+done:
+	return *count * sizeof(struct task_ancestor);
+}
+
+/* When task's process started, in boot-time nanoseconds (suspend included):
+ * with its pid, unique on the host for the life of the boot, and what
+ * /proc/PID/stat's starttime gives in clock ticks. A thread's exec takes
+ * its process's, so this is the same before and after an exec. */
+static __always_inline u64 process_start_boottime(struct task_struct *task)
+{
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+
+	if (bpf_core_field_exists(leader->start_boottime))
+		return BPF_CORE_READ(leader, start_boottime);
+	return BPF_CORE_READ((struct task_struct___pre_5_5 *)leader, real_start_time);
 }
 
 #endif /* __TASK_CONTEXT_BPF_H__ */

@@ -3,6 +3,7 @@
 use std::mem::size_of;
 
 use super::skel::types::exec_event_header;
+use crate::ancestry::{self, Ancestors};
 use crate::container::CgroupPath;
 use crate::data_path::Decode;
 use crate::output::escape::c_str_bytes;
@@ -34,8 +35,8 @@ pub struct ExecEvent<'a> {
     argv: &'a [u8],
     /// argv went on beyond what was captured (or could be read).
     pub truncated: bool,
-    /// --ancestors: `struct exec_ancestor` records, parent first.
-    ancestors: &'a [u8],
+    /// --ancestors: the chain of parents.
+    ancestors: Ancestors<'a>,
     /// --container: the cgroup v2 path.
     pub cgroup: Option<CgroupPath<'a>>,
     /// --cwd: the working directory.
@@ -67,9 +68,6 @@ impl Cwd<'_> {
     }
 }
 
-/// One ancestor's record: `struct exec_ancestor`, a u32 tgid and a comm.
-const ANCESTOR_SIZE: usize = 4 + 16;
-
 impl<'a> ExecEvent<'a> {
     /// Decodes a record; None if it is too short to be one (never expected).
     /// Section sizes the record does not hold are cut to what it holds.
@@ -83,7 +81,7 @@ impl<'a> ExecEvent<'a> {
             rest = left;
             taken
         };
-        let ancestors = section(usize::from(header.ancestor_count) * ANCESTOR_SIZE);
+        let ancestors = section(usize::from(header.ancestor_count) * ancestry::RECORD_SIZE);
         let cgroup = section(usize::from(header.cgroup_path_size));
         let cwd = section(usize::from(header.cwd_size));
         let args = section(usize::from(header.args_size));
@@ -95,7 +93,7 @@ impl<'a> ExecEvent<'a> {
             truncated: header.args_truncated != 0 || header.argv_unreadable != 0 || cut_mid_string,
             filename: (header.unreadable_args & 1 == 0).then_some(filename),
             argv: argv.strip_suffix(&[0]).unwrap_or(argv),
-            ancestors,
+            ancestors: Ancestors::new(ancestors, header.ancestors_cut != 0),
             cgroup: (!cgroup.is_empty() || header.cgroup_path_cut != 0).then_some(CgroupPath {
                 path: cgroup,
                 cut: header.cgroup_path_cut != 0,
@@ -117,18 +115,9 @@ impl<'a> ExecEvent<'a> {
         c_str_bytes(&self.header.pcomm)
     }
 
-    /// The ancestors, parent first: (tgid, comm).
-    pub fn ancestors(&self) -> impl Iterator<Item = (u32, &'a [u8])> + Clone {
-        self.ancestors.chunks_exact(ANCESTOR_SIZE).map(|record| {
-            let (pid, comm) = record.split_at(4);
-            let pid = u32::from_ne_bytes(pid.try_into().expect("4 bytes"));
-            (pid, c_str_bytes(comm))
-        })
-    }
-
-    /// The chain of ancestors goes on above the last one listed.
-    pub fn ancestors_cut(&self) -> bool {
-        self.header.ancestors_cut != 0
+    /// --ancestors: the chain of parents.
+    pub fn ancestors(&self) -> Ancestors<'a> {
+        self.ancestors
     }
 
     /// argv as the new program received it, argv[0] first; None for an
@@ -335,9 +324,9 @@ pub(crate) mod tests {
         };
         let data = record_with("ls", b"/bin/ls\0ls\0-l\0", &context, |_| {});
         let event = ExecEvent::decode(&data).unwrap();
-        let ancestors: Vec<_> = event.ancestors().collect();
+        let ancestors: Vec<_> = event.ancestors().iter().collect();
         assert_eq!(ancestors, [(4241, &b"bash"[..]), (1, b"systemd")]);
-        assert!(!event.ancestors_cut());
+        assert!(!event.ancestors().cut);
         let cgroup = event.cgroup.unwrap();
         assert_eq!(
             (cgroup.path, cgroup.cut),
@@ -349,7 +338,7 @@ pub(crate) mod tests {
         let data = record("ls", b"/bin/ls\0ls\0", false);
         let event = ExecEvent::decode(&data).unwrap();
         assert!(event.cgroup.is_none() && event.cwd.is_none());
-        assert_eq!(event.ancestors().count(), 0);
+        assert_eq!(event.ancestors().iter().count(), 0);
     }
 
     #[test]
@@ -363,7 +352,7 @@ pub(crate) mod tests {
             header.cwd_size = u16::MAX;
         });
         let event = ExecEvent::decode(&data).unwrap();
-        assert!(event.ancestors().count() < 200);
+        assert!(event.ancestors().iter().count() < 200);
         assert!(event.filename.unwrap_or_default().is_empty());
     }
 

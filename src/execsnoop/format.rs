@@ -3,12 +3,13 @@
 use std::io::Write;
 
 use super::cli::DEFAULT_MAX_ARGS;
-use super::event::{Arg, Exec, ExecEvent};
+use super::event::{Exec, ExecEvent};
 use crate::container;
 use crate::data_path::Formatter;
 use crate::output::clock::WallClock;
-use crate::output::escape::{push_escaped, push_padded, Quoting};
-use crate::output::json::{JsonEvents, JsonObject};
+use crate::output::args::{push_argument, push_args};
+use crate::output::escape::push_padded;
+use crate::output::json::JsonEvents;
 
 /// Which optional columns are shown and how arguments are written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,7 +145,7 @@ impl Formatter<Exec> for TextFormatter {
         push_padded(out, event.comm(), 16);
         let _ = write!(out, " {:<6} {:<6} {:>3} ", h.pid, h.ppid, h.retval);
         if c.ancestors {
-            push_ancestors(out, event);
+            event.ancestors().push_column(out);
             out.push(b' ');
         }
         if c.cwd {
@@ -156,68 +157,14 @@ impl Formatter<Exec> for TextFormatter {
             push_argument(out, shown.as_deref(), c.quote);
         }
 
-        let mut more = event.truncated;
-        for (shown, arg) in event.args().enumerate() {
-            if shown == c.max_args {
-                more = true;
-                break;
-            }
-            push_argument(out, arg, c.quote);
-        }
-        if more {
-            out.extend_from_slice(b" ...");
-        }
+        push_args(out, event.args(), c.max_args, event.truncated, c.quote);
         out.push(b'\n');
     }
-}
-
-/// What stands for an argument that could not be read.
-const UNREADABLE: &[u8] = b"(unreadable)";
-
-/// An argument (or the working directory, written like one), escaped, in
-/// double quotes with -q, followed by a space.
-fn push_argument(out: &mut Vec<u8>, arg: Arg<'_>, quote: bool) {
-    match (arg, quote) {
-        (None, _) => out.extend_from_slice(UNREADABLE),
-        (Some(arg), true) => {
-            out.push(b'"');
-            push_escaped(out, arg, Quoting::DoubleQuoted);
-            out.push(b'"');
-        }
-        (Some(arg), false) => push_escaped(out, arg, Quoting::Bare),
-    }
-    out.push(b' ');
 }
 
 fn push_padded_column(out: &mut Vec<u8>, text: &[u8]) {
     push_padded(out, text, container::COLUMN_WIDTH);
     out.push(b' ');
-}
-
-/// `comm(pid)` of each ancestor, parent first, joined by `<`, and `<...`
-/// when the chain goes on; `-` for none. A `<` in a command name is written
-/// `\x3c`, so the chain splits at its own separators only.
-fn push_ancestors(out: &mut Vec<u8>, event: &ExecEvent<'_>) {
-    let mut ancestors = event.ancestors().peekable();
-    if ancestors.peek().is_none() && !event.ancestors_cut() {
-        out.push(b'-');
-        return;
-    }
-    for (i, (pid, comm)) in ancestors.enumerate() {
-        if i > 0 {
-            out.push(b'<');
-        }
-        for (j, part) in comm.split(|&b| b == b'<').enumerate() {
-            if j > 0 {
-                out.extend_from_slice(b"\\x3c");
-            }
-            push_escaped(out, part, Quoting::Bare);
-        }
-        let _ = write!(out, "({pid})");
-    }
-    if event.ancestors_cut() {
-        out.extend_from_slice(b"<...");
-    }
 }
 
 /// One JSON object per exec, with every field the text has and more.
@@ -265,8 +212,7 @@ impl Formatter<Exec> for JsonFormatter {
         }
         line.string("parent_comm", event.parent_comm());
         if self.ancestors {
-            line.raw("ancestors", &ancestors_json(event))
-                .boolean("ancestors_truncated", event.ancestors_cut());
+            event.ancestors().push_json(&mut line);
         }
         if let Some(cwd) = &event.cwd {
             let mut shown = Vec::new();
@@ -281,22 +227,6 @@ impl Formatter<Exec> for JsonFormatter {
             .boolean("args_truncated", truncated)
             .end();
     }
-}
-
-/// `[{"pid":4241,"comm":"bash"},...]`, parent first; a comm that is not
-/// UTF-8 gets its `comm_base64` sibling, as everywhere.
-fn ancestors_json(event: &ExecEvent<'_>) -> Vec<u8> {
-    let mut json = vec![b'['];
-    for (i, (pid, comm)) in event.ancestors().enumerate() {
-        if i > 0 {
-            json.push(b',');
-        }
-        let mut object = JsonObject::begin(&mut json);
-        object.number("pid", pid).string("comm", comm);
-        json.push(b'}');
-    }
-    json.push(b']');
-    json
 }
 
 #[cfg(test)]

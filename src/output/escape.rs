@@ -5,7 +5,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Quoting {
     /// Bare text: what is invisible or not UTF-8 is escaped; a backslash is
-    /// left as it is (see the README: unquoted output cannot be split back
+    /// left as it is (see docs/guide.md: unquoted output cannot be split back
     /// into arguments anyway, and paths and patterns read as upstream's).
     Bare,
     /// Inside double quotes (-q): `"` and `\` are escaped as well, so the

@@ -1,6 +1,7 @@
 //! The last step of the data path: formatted lines, buffered and written to
 //! stdout once per batch of events.
 
+pub mod args;
 pub mod clock;
 pub mod columns;
 pub mod escape;

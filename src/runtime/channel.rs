@@ -12,7 +12,7 @@ use crate::runtime::object::{SharedMaps, SharedOpen};
 use crate::runtime::switches;
 
 /// Channel capacity per online CPU by default: events come from every CPU,
-/// so a bigger host gets a bigger channel (see the README's arithmetic).
+/// so a bigger host gets a bigger channel (see docs/guide.md's arithmetic).
 pub const BYTES_PER_CPU: usize = 64 << 10;
 /// The default is never smaller than this.
 const DEFAULT_MIN_BYTES: usize = 128 << 10;
