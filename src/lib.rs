@@ -1,4 +1,5 @@
-//! Rust re-implementations of BCC's libbpf-tools `execsnoop` and `tcpconnect`.
+//! Rust re-implementations of BCC's libbpf-tools `execsnoop`, `tcpconnect`
+//! and `exitsnoop`.
 //!
 //! A tool is its BPF program (src/bpf/TOOL.bpf.c), its module (src/TOOL/:
 //! its flags, its record type, its formatters, its manual, and the `Tool` it
@@ -80,6 +81,7 @@ macro_rules! tools {
 tools! {
     execsnoop::Execsnoop,
     tcpconnect::Tcpconnect,
+    exitsnoop::Exitsnoop,
 }
 
 #[cfg(test)]

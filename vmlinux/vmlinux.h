@@ -260,7 +260,11 @@ struct signal_struct {
 /* signal_struct's flags: the whole group exits with group_exit_code. */
 #define SIGNAL_GROUP_EXIT 0x00000004
 
+/* task_struct's flags: a kernel thread (no user memory, no command line). */
+#define PF_KTHREAD 0x00200000
+
 struct task_struct {
+	unsigned int flags;
 	pid_t pid;
 	pid_t tgid;
 	int exit_code;

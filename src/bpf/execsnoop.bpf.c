@@ -84,6 +84,7 @@ static __always_inline struct exec_event *new_event(struct task_struct *task, in
 	event->header.timestamp_ns = bpf_ktime_get_ns();
 	event->header.cgroup_id = bpf_get_current_cgroup_id();
 	event->header.pid = bpf_get_current_pid_tgid() >> 32;
+	event->header.process_start_boottime_ns = process_start_boottime(task);
 	event->header.ppid = BPF_CORE_READ(parent, tgid);
 	event->header.uid = (u32)bpf_get_current_uid_gid();
 	event->header.retval = retval;

@@ -26,6 +26,8 @@ struct exec_event_header {
 	 * argv[i - 1]) is not resident in the caller's memory and could not be
 	 * read; it is kept as an empty string. */
 	__u64 unreadable_args;
+	/* The process's identity, with pid: when it started, in boot-time ns. */
+	__u64 process_start_boottime_ns;
 	__u32 pid;
 	__u32 ppid;
 	__u32 uid;

@@ -219,12 +219,16 @@ static __always_inline u32 read_exit_context(struct exit_event *event, struct ta
 
 /* The command line kept for the process, after the context; the process's
  * is forgotten with its last thread. */
-static __always_inline u32 read_cmdline(struct exit_event *event, u32 tgid, u32 offset,
-					bool group_dead)
+static __always_inline u32 read_cmdline(struct exit_event *event, struct task_struct *task,
+					u32 tgid, u32 offset, bool group_dead)
 {
 	struct exiting_cmdline *cmdline = bpf_map_lookup_elem(&exiting_cmdlines, &tgid);
 	u32 size;
 
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD) {
+		event->header.cmdline_state = CMDLINE_KERNEL_THREAD;
+		return 0;
+	}
 	if (!cmdline) {
 		event->header.cmdline_state = CMDLINE_UNKNOWN;
 		count_one(&unknown_cmdlines);
@@ -290,7 +294,7 @@ static __always_inline void exit_seen(void *ctx, struct task_struct *task)
 					  &leader->comm);
 
 	offset = read_exit_context(event, task);
-	size = report_cmdline ? read_cmdline(event, tgid, offset, group_dead) : 0;
+	size = report_cmdline ? read_cmdline(event, task, tgid, offset, group_dead) : 0;
 	submit_event(ctx, event,
 		     offsetof(struct exit_event, data) + (offset & 2047) + (size & (CMDLINE_MAX_LEN - 1)));
 }

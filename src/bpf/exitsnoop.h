@@ -20,6 +20,8 @@ enum cmdline_state {
 	/* Not kept: the process exited before exitsnoop started tracing, or
 	 * by a way no program saw, or the table of exiting processes was full. */
 	CMDLINE_UNKNOWN = 2,
+	/* A kernel thread: it has none. */
+	CMDLINE_KERNEL_THREAD = 3,
 };
 
 /* One exit, as sent to user space: this header, then data. */

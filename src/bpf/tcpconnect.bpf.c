@@ -184,6 +184,8 @@ static __always_inline void remember_cgroup_path(u64 cgroup_id)
  * connect's BPF time for these two). */
 const volatile bool record_uid = true;
 const volatile bool record_cgroup = true;
+/* The process's start time (its identity, with pid): JSON shows it. */
+const volatile bool record_process_start = true;
 
 static __always_inline void fill_task(struct connect_event *event)
 {
@@ -193,6 +195,9 @@ static __always_inline void fill_task(struct connect_event *event)
 		remember_cgroup_path(event->cgroup_id);
 	}
 	event->pid = bpf_get_current_pid_tgid() >> 32;
+	if (record_process_start)
+		event->process_start_boottime_ns =
+			process_start_boottime((struct task_struct *)bpf_get_current_task());
 	if (record_uid)
 		event->uid = (u32)bpf_get_current_uid_gid();
 	bpf_get_current_comm(&event->comm, sizeof(event->comm));

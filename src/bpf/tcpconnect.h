@@ -11,6 +11,8 @@ struct connect_event {
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC, when the connect was made */
 	__u64 cgroup_id;
 	__u64 latency_ns; /* with a result: from the connect to that result */
+	/* The process's identity, with pid: when it started, in boot-time ns. */
+	__u64 process_start_boottime_ns;
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u32 pid;

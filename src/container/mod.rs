@@ -113,6 +113,18 @@ impl<'a> CgroupPath<'a> {
     }
 }
 
+/// The CONTAINER column of an event: what its cgroup names, or `?` when the
+/// kernel could not read the cgroup.
+pub fn push_column_of(out: &mut Vec<u8>, cgroup: Option<&CgroupPath<'_>>) {
+    match cgroup {
+        Some(cgroup) => cgroup.push_column(out),
+        None => {
+            push_padded(out, b"?", COLUMN_WIDTH);
+            out.push(b' ');
+        }
+    }
+}
+
 /// The container id a cgroup name carries, in either naming scheme.
 fn container_id(name: &[u8]) -> Option<&str> {
     let name = name.strip_suffix(b".scope").unwrap_or(name);

@@ -137,10 +137,7 @@ impl Formatter<Exec> for TextFormatter {
             out.push(b' ');
         }
         if c.container {
-            match &event.cgroup {
-                Some(cgroup) => cgroup.push_column(out),
-                None => push_padded_column(out, b"?"),
-            }
+            container::push_column_of(out, event.cgroup.as_ref());
         }
         push_padded(out, event.comm(), 16);
         let _ = write!(out, " {:<6} {:<6} {:>3} ", h.pid, h.ppid, h.retval);
@@ -160,11 +157,6 @@ impl Formatter<Exec> for TextFormatter {
         push_args(out, event.args(), c.max_args, event.truncated, c.quote);
         out.push(b'\n');
     }
-}
-
-fn push_padded_column(out: &mut Vec<u8>, text: &[u8]) {
-    push_padded(out, text, container::COLUMN_WIDTH);
-    out.push(b' ');
 }
 
 /// One JSON object per exec, with every field the text has and more.
@@ -202,6 +194,7 @@ impl Formatter<Exec> for JsonFormatter {
         let mut line = self.lines.begin(out, h.timestamp_ns);
         line.string("comm", event.comm())
             .number("pid", h.pid)
+            .number("process_start_ns", h.process_start_boottime_ns)
             .number("ppid", h.ppid)
             .number("uid", h.uid)
             .number("retval", h.retval)

@@ -175,6 +175,7 @@ impl Formatter<Connect> for JsonFormatter {
     fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event) {
         let mut line = self.lines.begin(out, event.timestamp_ns);
         line.number("pid", event.pid)
+            .number("process_start_ns", event.process_start_boottime_ns)
             .number("uid", event.uid)
             .string("comm", event.comm_bytes())
             .number("af", ip_version(event.family))

@@ -105,6 +105,7 @@ impl Tool for Tcpconnect {
         let shown = |column| !cli.count && (cli.common.json || column);
         globals.record_uid = shown(cli.print_uid);
         globals.record_cgroup = shown(cli.container);
+        globals.record_process_start = shown(false);
         // --container: the kernel keeps cgroup paths for the formatter.
         globals.name_cgroups = cli.container;
         if let Some(pid) = cli.pid {
