@@ -252,7 +252,7 @@ mod tests {
         let line = String::from_utf8(out).unwrap();
         assert!(line.starts_with("{\"time\":\""), "{line}");
         assert!(line.ends_with(
-            "\"timestamp_ns\":5000000000,\"comm\":\"ls\",\"pid\":4242,\"ppid\":4241,\"uid\":1000,\
+            "\"timestamp_ns\":5000000000,\"comm\":\"ls\",\"pid\":4242,\"process_start_ns\":0,\"ppid\":4241,\"uid\":1000,\
              \"retval\":0,\"cpu\":1,\"cgroup_id\":77,\"parent_comm\":\"bash\",\
              \"filename\":\"/usr/bin/ls\",\"args\":[\"/usr/bin/ls\",\"-la\"],\"args_truncated\":true}\n"
         ), "{line}");

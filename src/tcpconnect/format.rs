@@ -287,7 +287,7 @@ mod tests {
         let line = text(out);
         assert!(line.starts_with("{\"time\":\""), "{line}");
         assert!(line.ends_with(
-            "\"timestamp_ns\":10000000000,\"pid\":1234,\"uid\":1000,\"comm\":\"curl\",\"af\":4,\
+            "\"timestamp_ns\":10000000000,\"pid\":1234,\"process_start_ns\":0,\"uid\":1000,\"comm\":\"curl\",\"af\":4,\
              \"saddr\":\"127.0.0.1\",\"daddr\":\"10.1.2.3\",\"sport\":40000,\"dport\":80,\"cgroup_id\":0}\n"
         ), "{line}");
     }
