@@ -15,6 +15,36 @@ pub trait Decode {
     fn decode(record: &[u8]) -> Option<Self::Event<'_>>;
 }
 
+/// A variable-size record: a fixed header (`H`, the skeleton's type), then
+/// sections of the sizes the header gives, in order. None for a record too
+/// short for its header (never expected); a section the record does not
+/// hold whole is cut to what it holds.
+pub fn split_record<H: plain::Plain + Default>(record: &[u8]) -> Option<(H, Sections<'_>)> {
+    let header_size = std::mem::size_of::<H>();
+    let mut header = H::default();
+    plain::copy_from_bytes(&mut header, record.get(..header_size)?).ok()?;
+    Some((
+        header,
+        Sections {
+            rest: &record[header_size..],
+        },
+    ))
+}
+
+/// What follows a record's header.
+pub struct Sections<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Sections<'a> {
+    /// The next section, of `size` bytes (fewer when the record ends first).
+    pub fn take(&mut self, size: usize) -> &'a [u8] {
+        let (taken, left) = self.rest.split_at(size.min(self.rest.len()));
+        self.rest = left;
+        taken
+    }
+}
+
 /// Step 2: what user space filters on (everything the kernel can decide is
 /// decided there).
 pub trait Filter<D: Decode> {

@@ -24,23 +24,15 @@
 #include <bpf/bpf_tracing.h>
 #include "execsnoop.h"
 #include "task_context.bpf.h"
+#include "cgroup_dir.bpf.h"
 
 const volatile pid_t filter_ppid = 0;
-const volatile bool filter_by_cgroup = false;
 /* -x: the syscall tracepoints are loaded and keep pending_execs. */
 const volatile bool report_failed = false;
 /* The context sections of the record: --ancestors, --container, --cwd. */
 const volatile bool report_ancestors = false;
 const volatile bool report_cgroup_path = false;
 const volatile bool report_cwd = false;
-
-/* Slot 0 holds the cgroup v2 directory given with -c. */
-struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, u32);
-} cgroup_dir SEC(".maps");
 
 struct exec_args {
 	const char *filename;
@@ -67,7 +59,7 @@ static __always_inline bool task_passes_filters(struct task_struct *task)
 {
 	if (filter_ppid && BPF_CORE_READ(task, real_parent, tgid) != filter_ppid)
 		return false;
-	if (filter_by_cgroup && bpf_current_task_under_cgroup(&cgroup_dir, 0) != 1)
+	if (!in_cgroup_dir())
 		return false;
 	return common_filters_pass();
 }

@@ -23,9 +23,9 @@
 #include <bpf/bpf_tracing.h>
 #include "exitsnoop.h"
 #include "task_context.bpf.h"
+#include "cgroup_dir.bpf.h"
 
 const volatile pid_t filter_pid = 0;
-const volatile bool filter_by_cgroup = false;
 /* -x: only exits with a non-zero status. */
 const volatile bool failed_only = false;
 /* -T: a row per thread. */
@@ -34,14 +34,6 @@ const volatile bool per_thread = false;
 const volatile bool report_ancestors = false;
 const volatile bool report_cgroup_path = false;
 const volatile bool report_cmdline = false;
-
-/* Slot 0 holds the cgroup v2 directory given with -c. */
-struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, u32);
-} cgroup_dir SEC(".maps");
 
 /* The processes reported, by identity; LRU: only the moment two threads
  * end together matters. */
@@ -93,7 +85,7 @@ static __always_inline bool task_passes_filters(struct task_struct *task)
 {
 	if (filter_pid && BPF_CORE_READ(task, tgid) != filter_pid)
 		return false;
-	if (filter_by_cgroup && bpf_current_task_under_cgroup(&cgroup_dir, 0) != 1)
+	if (!in_cgroup_dir())
 		return false;
 	return common_filters_pass();
 }

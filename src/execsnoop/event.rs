@@ -1,11 +1,9 @@
 //! Step 1 of the data path: the bytes the BPF program sent, as a typed event.
 
-use std::mem::size_of;
-
 use super::skel::types::exec_event_header;
 use crate::ancestry::{self, Ancestors};
 use crate::container::CgroupPath;
-use crate::data_path::Decode;
+use crate::data_path::{split_record, Decode};
 use crate::output::escape::c_str_bytes;
 
 // SAFETY: exec_event_header is a #[repr(C)] struct of integers and byte
@@ -72,15 +70,8 @@ impl<'a> ExecEvent<'a> {
     /// Decodes a record; None if it is too short to be one (never expected).
     /// Section sizes the record does not hold are cut to what it holds.
     pub fn decode(data: &'a [u8]) -> Option<Self> {
-        let header_size = size_of::<exec_event_header>();
-        let mut header = exec_event_header::default();
-        plain::copy_from_bytes(&mut header, data.get(..header_size)?).ok()?;
-        let mut rest = &data[header_size..];
-        let mut section = |size: usize| {
-            let (taken, left) = rest.split_at(size.min(rest.len()));
-            rest = left;
-            taken
-        };
+        let (header, mut sections) = split_record::<exec_event_header>(data)?;
+        let mut section = |size| sections.take(size);
         let ancestors = section(usize::from(header.ancestor_count) * ancestry::RECORD_SIZE);
         let cgroup = section(usize::from(header.cgroup_path_size));
         let cwd = section(usize::from(header.cwd_size));
