@@ -12,10 +12,12 @@
 // Each test crate uses a part of the harness.
 #![allow(dead_code)]
 
+pub mod contract;
 pub mod host;
 pub mod kernel;
 pub mod rows;
 pub mod temp_dir;
+pub mod tools;
 pub mod trials;
 
 use std::io::{ErrorKind, Read, Write};
