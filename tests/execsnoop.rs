@@ -104,7 +104,8 @@ impl Exec {
 
 impl TracedTool for Execsnoop {
     const NAME: &'static str = "execsnoop";
-    // About 8 KiB of arguments per exec: the 1 MiB ring buffer holds ~125.
+    // About 8 KiB of arguments per exec, 2.4 MiB in all: more than the
+    // channel holds (64 KiB per CPU, at least 128 KiB) up to 32 CPUs.
     const BURST: usize = 300;
     type Event = Exec;
 
