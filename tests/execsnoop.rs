@@ -234,20 +234,19 @@ fn wait_pid(pid: i32) -> i32 {
     }
 }
 
-fn check_default_row(command: Command, channel_map: u32) {
-    let mut tool = Tool::spawn(command);
+fn default_row_has_comm_pid_ppid_ret_and_args() {
+    let mut tool = Tool::spawn(execsnoop_command(&[]));
     assert_eq!(tool.wait_for_header(TIMEOUT), HEADER);
     let map_types = bpf_map_types(tool.pid());
-    assert!(map_types.contains(&channel_map), "map types {map_types:?}");
+    assert!(
+        map_types.contains(&BPF_MAP_TYPE_RINGBUF),
+        "map types {map_types:?}"
+    );
 
     let marker = unique_marker("default");
     let pid = exec_true(&[&marker, "b", "c"]);
     let line = tool.expect_line(mentions(&marker), TIMEOUT);
     assert_eq!(line, true_row(pid, &format!("{marker} b c")));
-}
-
-fn default_row_has_comm_pid_ppid_ret_and_args() {
-    check_default_row(execsnoop_command(&[]), BPF_MAP_TYPE_RINGBUF);
 }
 
 fn failed_exec_is_shown_with_x_only() {
