@@ -1,7 +1,9 @@
 //! execsnoop on the real kernel: each test starts the built binary as root,
 //! causes execs tagged with a unique marker and checks the lines it prints
 //! (see tests/common/mod.rs for the harness and the sentinel pattern). What
-//! a test expects of the kernel comes from tests/common/kernel.rs.
+//! a test expects of the kernel comes from tests/common/kernel.rs. What
+//! every tool does because the shared pipeline runs it is the contract's
+//! (tests/common/contract.rs), run here through [`Execsnoop`].
 
 mod common;
 

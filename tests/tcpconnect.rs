@@ -7,6 +7,8 @@
 //! and the host's own connects are told apart by destination port and pid.
 //! Which ways of attaching are tested for their rows and which for their
 //! failure follows from what the running kernel offers (tests/common/kernel.rs).
+//! What every tool does because the shared pipeline runs it is the
+//! contract's (tests/common/contract.rs), run here through [`Tcpconnect`].
 
 mod common;
 #[path = "tcpconnect/net.rs"]
