@@ -10,16 +10,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use bpftools::argp::ArgpParser;
+use bpftools::tools::NAMES;
 
 #[path = "common/temp_dir.rs"]
 mod temp_dir;
+#[path = "common/tools.rs"]
+mod tools;
 
 use temp_dir::TempDir;
 
-const EXECSNOOP: &str = env!("CARGO_BIN_EXE_execsnoop");
-const TCPCONNECT: &str = env!("CARGO_BIN_EXE_tcpconnect");
-const TOOLS: [(&str, &str); 2] = [("execsnoop", EXECSNOOP), ("tcpconnect", TCPCONNECT)];
+/// The built binary of `tool`, as a command line's program.
+fn bin(tool: &str) -> String {
+    let path = tools::binary(tool);
+    path.to_str().expect("a UTF-8 path").to_string()
+}
 
 /// Runs `binary` with `args`, as `argv0` when given. Every command line here
 /// must end in the parser; one that starts tracing instead is killed after
@@ -77,26 +81,68 @@ fn printed(binary: &str, argv0: Option<&str>, args: &[&str]) -> String {
     stdout(&out)
 }
 
+/// A tool is declared once, in src/lib.rs's `tools!`, and the rest follows
+/// from there; this checks what cannot: each declared tool has its main
+/// (src/bin/TOOL.rs, and there is no other), its binary built, and its test
+/// file (tests/TOOL.rs, a `[[test]]` without libtest's harness) runs the
+/// pipeline's contract (tests/common/contract.rs) for it.
+#[test]
+fn every_declared_tool_has_a_main_and_tests_that_run_the_contract() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut mains: Vec<String> = fs::read_dir(root.join("src/bin"))
+        .expect("list src/bin")
+        .map(|entry| entry.expect("an entry of src/bin").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    mains.sort();
+    let mut declared: Vec<String> = NAMES.iter().map(|name| name.to_string()).collect();
+    declared.sort();
+    assert_eq!(
+        mains, declared,
+        "src/bin/*.rs against the tools in src/lib.rs"
+    );
+
+    let manifest = fs::read_to_string(root.join("Cargo.toml")).expect("read Cargo.toml");
+    for tool in NAMES {
+        tools::binary(tool);
+        let bin = format!("[[bin]]\nname = \"{tool}\"\n");
+        assert!(manifest.contains(&bin), "Cargo.toml has no {bin:?}");
+        let test = format!("[[test]]\nname = \"{tool}\"\nharness = false\n");
+        assert!(manifest.contains(&test), "Cargo.toml has no {test:?}");
+        let file = root.join(format!("tests/{tool}.rs"));
+        let tests = fs::read_to_string(&file)
+            .unwrap_or_else(|err| panic!("{}: {err} (every tool has its tests)", file.display()));
+        let named = format!("const NAME: &'static str = \"{tool}\";");
+        assert!(
+            tests.contains("contract::trials::<") && tests.contains(&named),
+            "{} does not run the contract for {tool}: implement \
+             common::contract::TracedTool ({named}) and add contract::trials::<...>()",
+            file.display()
+        );
+    }
+}
+
 #[test]
 fn ambiguous_prefixes_are_one_error_naming_the_candidates() {
     assert_eq!(
-        usage_error(EXECSNOOP, &["--ti"]),
+        usage_error(&bin("execsnoop"), &["--ti"]),
         "execsnoop: option '--ti' is ambiguous; possibilities: '--time' '--timestamp' \
          (see 'execsnoop --help')"
     );
     assert_eq!(
-        usage_error(EXECSNOOP, &["-x", "--ti=1"]),
+        usage_error(&bin("execsnoop"), &["-x", "--ti=1"]),
         "execsnoop: option '--ti' is ambiguous; possibilities: '--time' '--timestamp' \
          (see 'execsnoop --help')"
     );
     assert_eq!(
-        usage_error(TCPCONNECT, &["--c"]),
+        usage_error(&bin("tcpconnect"), &["--c"]),
         "tcpconnect: option '--c' is ambiguous; possibilities: '--count' '--container' '--cgroupmap' \
          (see 'tcpconnect --help')"
     );
     // Ours only: the candidates are ours.
     assert_eq!(
-        usage_error(TCPCONNECT, &["--ipv"]),
+        usage_error(&bin("tcpconnect"), &["--ipv"]),
         "tcpconnect: option '--ipv' is ambiguous; possibilities: '--ipv4' '--ipv6' \
          (see 'tcpconnect --help')"
     );
@@ -127,7 +173,7 @@ fn unique_prefixes_repeats_and_clusters_are_accepted() {
         &["-T", "-T", "-x", "-x", "-q", "-q", "-u", "1", "-u", "2"],
         &["-Tx", "-u1000", "-xUq", "-n", "--ti"],
     ] {
-        assert!(accepted(EXECSNOOP, args), "execsnoop {args:?}");
+        assert!(accepted(&bin("execsnoop"), args), "execsnoop {args:?}");
     }
     for args in [
         &["--cou", "--pi", "1", "--so", "--time"][..],
@@ -142,33 +188,33 @@ fn unique_prefixes_repeats_and_clusters_are_accepted() {
         &["-c", "-c", "-t", "-t", "-s", "-s", "-p", "1", "-p", "2"],
         &["-cst", "-p1", "-P80,81"],
     ] {
-        assert!(accepted(TCPCONNECT, args), "tcpconnect {args:?}");
+        assert!(accepted(&bin("tcpconnect"), args), "tcpconnect {args:?}");
     }
     // Prefixes are not expanded after `--`.
-    assert!(usage_error(EXECSNOOP, &["--", "--max"]).contains("'--max'"));
+    assert!(usage_error(&bin("execsnoop"), &["--", "--max"]).contains("'--max'"));
     // A prefixed option's value is checked as the option's.
-    assert!(usage_error(EXECSNOOP, &["--max", "0"])
+    assert!(usage_error(&bin("execsnoop"), &["--max", "0"])
         .contains("Invalid MAX_ARGS 0, should be in [1, 60] range"));
-    assert!(usage_error(TCPCONNECT, &["--pi", "0"]).contains("'0' is not a process id"));
+    assert!(usage_error(&bin("tcpconnect"), &["--pi", "0"]).contains("'0' is not a process id"));
 }
 
 #[test]
 fn values_that_look_like_flags_reach_their_checks() {
-    for (binary, args, wanted) in [
-        (EXECSNOOP, &["-u", "-1"][..], "Invalid UID -1"),
-        (EXECSNOOP, &["--uid=-1"], "Invalid UID -1"),
-        (EXECSNOOP, &["--max-args", "-1"], "Invalid MAX_ARGS -1"),
-        (EXECSNOOP, &["-P", "-5"], "'-5' is not a process id"),
+    for (tool, args, wanted) in [
+        ("execsnoop", &["-u", "-1"][..], "Invalid UID -1"),
+        ("execsnoop", &["--uid=-1"], "Invalid UID -1"),
+        ("execsnoop", &["--max-args", "-1"], "Invalid MAX_ARGS -1"),
+        ("execsnoop", &["-P", "-5"], "'-5' is not a process id"),
         (
-            EXECSNOOP,
+            "execsnoop",
             &["-u", "99999999999999999999"],
             "Invalid UID 99999999999999999999: out of range [0, 4294967294]",
         ),
-        (TCPCONNECT, &["-u", "-1"], "Invalid UID -1"),
-        (TCPCONNECT, &["-p", "-5"], "'-5' is not a process id"),
-        (TCPCONNECT, &["-P", "-80"], "invalid port '-80'"),
+        ("tcpconnect", &["-u", "-1"], "Invalid UID -1"),
+        ("tcpconnect", &["-p", "-5"], "'-5' is not a process id"),
+        ("tcpconnect", &["-P", "-80"], "invalid port '-80'"),
     ] {
-        let line = usage_error(binary, args);
+        let line = usage_error(&bin(tool), args);
         assert!(line.contains(wanted), "{args:?}: {line}");
         assert!(!line.contains("unexpected argument"), "{args:?}: {line}");
     }
@@ -177,7 +223,7 @@ fn values_that_look_like_flags_reach_their_checks() {
 #[test]
 fn json_with_quote_is_a_usage_error() {
     for args in [&["--json", "-q"][..], &["-q", "--json"]] {
-        let line = usage_error(EXECSNOOP, args);
+        let line = usage_error(&bin("execsnoop"), args);
         assert!(
             line.contains("'--json'") && line.contains("'--quote'"),
             "{args:?}: {line}"
@@ -187,7 +233,8 @@ fn json_with_quote_is_a_usage_error() {
 
 #[test]
 fn help_spellings_print_the_full_help() {
-    for (tool, binary) in TOOLS {
+    for &tool in NAMES {
+        let binary = &bin(tool);
         let help = printed(binary, None, &["--help"]);
         assert!(
             help.contains("Options:") && help.contains("--usage"),
@@ -203,7 +250,8 @@ fn help_spellings_print_the_full_help() {
 /// 12, every visible long option once, `[--name=VALUE]` for a value.
 #[test]
 fn usage_has_argps_shape() {
-    for (tool, binary) in TOOLS {
+    for &tool in NAMES {
+        let binary = &bin(tool);
         let usage = printed(binary, None, &["--usage"]);
         assert!(usage.starts_with(&format!("Usage: {tool} [-")), "{usage}");
         assert!(usage.ends_with("]\n"), "{usage}");
@@ -233,8 +281,8 @@ fn usage_has_argps_shape() {
             }
         }
     }
-    assert!(printed(EXECSNOOP, None, &["--usage"]).contains("[-u UID]"));
-    assert!(printed(TCPCONNECT, None, &["--usage"]).contains("[-P PORTS]"));
+    assert!(printed(&bin("execsnoop"), None, &["--usage"]).contains("[-u UID]"));
+    assert!(printed(&bin("tcpconnect"), None, &["--usage"]).contains("[-P PORTS]"));
 }
 
 /// A C program with the same options, parsed by the system's glibc argp:
@@ -320,27 +368,30 @@ fn argp_reference(cmd: &clap::Command, dir: &Path) -> PathBuf {
     program
 }
 
-fn check_against_glibc<T: ArgpParser>(binary: &str, scratch: &Path) {
-    let reference = argp_reference(&T::command(), scratch);
-    let reference = reference.to_str().expect("UTF-8 path");
-    let tool = T::command().get_name().to_string();
-    for argv0 in [tool.clone(), format!("/usr/sbin/bpf-{tool}-libbpf")] {
-        let expected = printed(reference, Some(&argv0), &["--usage"]);
-        let ours = printed(binary, Some(&argv0), &["--usage"]);
-        assert_eq!(ours, expected, "{tool} --usage run as {argv0}");
+/// Each tool's `--usage` against glibc's, for its command line as
+/// src/lib.rs declares it.
+#[test]
+fn usage_is_glibc_argps_byte_for_byte() {
+    let scratch = TempDir::new("bpftools-argp-reference");
+    let manuals = bpftools::tools::manuals();
+    assert_eq!(manuals.len(), NAMES.len());
+    for manual in manuals {
+        let tool = manual.command.get_name().to_string();
+        assert!(NAMES.contains(&tool.as_str()), "{tool}");
+        let reference = argp_reference(&manual.command, scratch.path());
+        let reference = reference.to_str().expect("UTF-8 path");
+        for argv0 in [tool.clone(), format!("/usr/sbin/bpf-{tool}-libbpf")] {
+            let expected = printed(reference, Some(&argv0), &["--usage"]);
+            let ours = printed(&bin(&tool), Some(&argv0), &["--usage"]);
+            assert_eq!(ours, expected, "{tool} --usage run as {argv0}");
+        }
     }
 }
 
 #[test]
-fn usage_is_glibc_argps_byte_for_byte() {
-    let scratch = TempDir::new("bpftools-argp-reference");
-    check_against_glibc::<bpftools::execsnoop::cli::Cli>(EXECSNOOP, scratch.path());
-    check_against_glibc::<bpftools::tcpconnect::cli::Cli>(TCPCONNECT, scratch.path());
-}
-
-#[test]
 fn messages_name_the_tool_as_it_was_run() {
-    for (tool, binary) in TOOLS {
+    for &tool in NAMES {
+        let binary = &bin(tool);
         let installed = format!("bpf-{tool}");
         let argv0 = format!("/usr/sbin/{installed}");
         let argv0 = Some(argv0.as_str());
@@ -378,7 +429,8 @@ fn messages_name_the_tool_as_it_was_run() {
 
 #[test]
 fn printing_to_a_closed_stdout_or_pipe_ends_quietly() {
-    for (tool, binary) in TOOLS {
+    for &tool in NAMES {
+        let binary = &bin(tool);
         for flag in ["--usage", "--help", "--version"] {
             // stdout closed: writes fail with EBADF.
             let out = Command::new("sh")

@@ -8,9 +8,11 @@ mod common;
 
 use std::ffi::c_void;
 use std::fs;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use common::contract::{self, TracedTool};
 use common::host::{path_arg, setpriv_as, test_pid, TestCgroup};
 use common::temp_dir::TempDir;
 use common::{assert_one_error_line, run, unique_marker, Tool, TIMEOUT};
@@ -20,6 +22,107 @@ use nix::unistd::Pid;
 
 const EXITSNOOP: &str = env!("CARGO_BIN_EXE_exitsnoop");
 const HEADER: &str = "PCOMM            PID     PPID    TID     AGE(s)  EXIT_CODE";
+
+/// How the pipeline's contract (tests/common/contract.rs) drives exitsnoop:
+/// an event is the end of a process with a name of its own (a symlink to
+/// /bin/true, which exits 0), run as [`EVENT_UID`].
+struct Exitsnoop;
+
+/// The uid the contract's processes run as: `-u` keeps, in the kernel, every
+/// other exit on the host out of the tool.
+const EVENT_UID: u32 = 4324;
+
+/// A process named `comm` (at most 15 bytes, so its whole name), run as
+/// `link`, a symlink to /bin/true.
+struct Process {
+    comm: String,
+    link: std::path::PathBuf,
+    _dir: TempDir,
+}
+
+impl Process {
+    fn new(label: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let comm = format!("{}-{n:05}", &label[..label.len().min(8)]);
+        let dir = TempDir::new("exitsnoop-event");
+        let link = dir.path().join(&comm);
+        std::os::unix::fs::symlink("/bin/true", &link).expect("symlink to /bin/true");
+        Self {
+            comm,
+            link,
+            _dir: dir,
+        }
+    }
+
+    /// Its row; AGE(s) is the tool's to measure (`is_row`).
+    fn row(&self, pid: u32) -> String {
+        let (comm, ppid) = (&self.comm, test_pid());
+        format!("{comm:<16} {pid:<7} {ppid:<7} {pid:<7} ?       0")
+    }
+}
+
+impl TracedTool for Exitsnoop {
+    const NAME: &'static str = "exitsnoop";
+    // About 100 bytes per record, 150 KiB in all: more than the channel
+    // holds at its smallest (64 KiB per CPU, at least 128 KiB), so up to 2
+    // CPUs (the machines the tests run on, and their VMs).
+    const BURST: usize = 1500;
+    type Event = Process;
+
+    fn event(label: &str) -> Process {
+        Process::new(label)
+    }
+
+    fn only(_: &[&Process]) -> Vec<String> {
+        vec!["-u".into(), EVENT_UID.to_string()]
+    }
+
+    fn cause(process: &Process) -> String {
+        let mut command = Command::new(&process.link);
+        command.uid(EVENT_UID).gid(EVENT_UID);
+        let (pid, status) = run(&mut command);
+        assert!(status.success(), "{command:?}: {status}");
+        process.row(pid)
+    }
+
+    fn script(process: &Process) -> String {
+        let uid = EVENT_UID;
+        let link = process.link.display();
+        format!("exec setpriv --reuid {uid} --regid {uid} --clear-groups {link}")
+    }
+
+    fn script_row(process: &Process, pid: u32) -> String {
+        process.row(pid)
+    }
+
+    fn mentions(process: &Process, line: &str) -> bool {
+        line.contains(&process.comm)
+    }
+
+    /// The row, but for AGE(s), which must be a number of seconds.
+    fn is_row(row: &str, line: &str) -> bool {
+        let age = line.get(41..48).map(str::trim_end);
+        line.get(..41) == row.get(..41)
+            && line.get(48..) == row.get(48..)
+            && age.is_some_and(|age| age.parse::<f64>().is_ok())
+    }
+
+    fn bad_arguments() -> Vec<(Vec<String>, Vec<&'static str>)> {
+        let case = |args: &[&str], mentioned| {
+            let args = args.iter().map(|arg| arg.to_string()).collect();
+            (args, mentioned)
+        };
+        vec![
+            case(
+                &["--max-args", "0"],
+                vec!["Invalid MAX_ARGS 0, should be in [1, 60] range"],
+            ),
+            case(&["-u", "nosuchuser"], vec!["nosuchuser"]),
+            case(&["-p", "0"], vec!["is not a process id"]),
+        ]
+    }
+}
 
 fn exitsnoop_command(args: &[&str]) -> Command {
     let mut command = Command::new(EXITSNOOP);
@@ -478,7 +581,8 @@ fn optional_columns_come_before_and_after_upstreams() {
 }
 
 fn main() -> ExitCode {
-    common::trials::run(bpf_tests![
+    let mut trials = contract::trials::<Exitsnoop>();
+    trials.extend(bpf_tests![
         exit_codes_and_signals_are_written_as_upstream,
         core_dump_is_said_as_wait_reports_it,
         a_process_is_reported_when_its_last_thread_ends,
@@ -492,5 +596,6 @@ fn main() -> ExitCode {
         json_names_the_process_as_the_kernel_keeps_it,
         json_records_of_the_three_tools_join_on_the_process,
         optional_columns_come_before_and_after_upstreams,
-    ])
+    ]);
+    common::trials::run(trials)
 }

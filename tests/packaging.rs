@@ -9,20 +9,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use bpftools::manual::Naming;
+use bpftools::tools::NAMES;
 
 // The renderers gen-docs uses (and their unit tests), not part of the library.
 #[path = "../examples/gen-docs/render.rs"]
 mod render;
 #[path = "common/temp_dir.rs"]
 mod temp_dir;
+#[path = "common/tools.rs"]
+mod tools;
 
 use render::generate;
 use temp_dir::TempDir;
-
-const TOOLS: [(&str, &str); 2] = [
-    ("execsnoop", env!("CARGO_BIN_EXE_execsnoop")),
-    ("tcpconnect", env!("CARGO_BIN_EXE_tcpconnect")),
-];
+use tools::{binary, release_dir};
 
 fn run(command: &mut Command) -> Output {
     command
@@ -46,7 +45,7 @@ fn install_into(destdir: &Path, scratch: &Path) {
 fn install_named(destdir: &Path, scratch: &Path, naming: &Naming) {
     let docs = scratch.join("share");
     generate(&docs, naming).expect("generate man pages and completions");
-    let release_dir = Path::new(TOOLS[0].1).parent().expect("binary directory");
+    let release_dir = release_dir();
     let out = run(Command::new("make")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("--no-print-directory")
@@ -102,7 +101,7 @@ fn make_install_lays_out_binaries_man_pages_and_completions() {
     let scratch = TempDir::new("bpftools-install");
     let destdir = scratch.path().join("root");
     install_into(&destdir, scratch.path());
-    for (tool, _) in TOOLS {
+    for tool in NAMES {
         let binary = destdir.join("usr/sbin").join(tool);
         let mode = fs::metadata(&binary)
             .expect("installed binary")
@@ -127,11 +126,12 @@ fn make_install_lays_out_binaries_man_pages_and_completions() {
 fn man_pages_render_without_warnings_and_list_every_flag_of_help() {
     let scratch = TempDir::new("bpftools-man");
     generate(scratch.path(), &Naming::default()).expect("generate man pages");
-    for (tool, binary) in TOOLS {
+    for tool in NAMES {
+        let path = binary(tool);
         let page_path = scratch.path().join(format!("man/man8/{tool}.8"));
         let page = fs::read_to_string(&page_path).expect("read the man page");
 
-        let help = run(Command::new(binary).arg("--help"));
+        let help = run(Command::new(&path).arg("--help"));
         assert!(help.status.success());
         let help = String::from_utf8(help.stdout).expect("help is UTF-8");
         let flags: Vec<&str> = help
@@ -168,7 +168,7 @@ fn man_pages_render_without_warnings_and_list_every_flag_of_help() {
 fn completions_parse_in_their_shells() {
     let scratch = TempDir::new("bpftools-completions");
     generate(scratch.path(), &Naming::default()).expect("generate completions");
-    for (tool, _) in TOOLS {
+    for tool in NAMES {
         let checks = [
             ("bash", format!("bash-completion/completions/{tool}")),
             ("zsh", format!("zsh/site-functions/_{tool}")),
@@ -194,8 +194,9 @@ fn completions_parse_in_their_shells() {
 
 #[test]
 fn version_names_the_tool_and_the_release() {
-    for (tool, binary) in TOOLS {
-        let out = run(Command::new(binary).arg("--version"));
+    for tool in NAMES {
+        let path = binary(tool);
+        let out = run(Command::new(&path).arg("--version"));
         assert!(out.status.success());
         assert_eq!(
             String::from_utf8(out.stdout).expect("UTF-8"),
@@ -219,14 +220,14 @@ fn a_prefixed_or_suffixed_install_names_the_installed_command_everywhere() {
         let scratch = TempDir::new("bpftools-install-named");
         let destdir = scratch.path().join("root");
         install_named(&destdir, scratch.path(), &naming);
-        let mut expected: Vec<String> = TOOLS
+        let mut expected: Vec<String> = NAMES
             .iter()
-            .flat_map(|(tool, _)| shipped_files(&naming.installed(tool), "zsh/site-functions"))
+            .flat_map(|tool| shipped_files(&naming.installed(tool), "zsh/site-functions"))
             .collect();
         expected.sort();
         assert_eq!(files_under(&destdir), expected, "{naming:?}");
 
-        for (tool, _) in TOOLS {
+        for tool in NAMES {
             let name = naming.installed(tool);
             let roff_name = name.replace('-', "\\-");
             let page = fs::read_to_string(destdir.join(format!("usr/share/man/man8/{name}.8")))
@@ -284,7 +285,7 @@ fn make_deb(scratch: &Path, naming: &Naming) -> PathBuf {
     }
     let docs = scratch.join("share");
     generate(&docs, naming).expect("generate man pages and completions");
-    let release_dir = Path::new(TOOLS[0].1).parent().expect("binary directory");
+    let release_dir = release_dir();
     let out_dir = scratch.join("deb");
     let out = run(Command::new("make")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -344,9 +345,9 @@ fn make_deb_builds_a_lintian_clean_package_that_conflicts_only_on_collisions() {
     let scratch = TempDir::new("bpftools-deb");
     let deb = make_deb(scratch.path(), &Naming::default());
 
-    let mut expected: Vec<String> = TOOLS
+    let mut expected: Vec<String> = NAMES
         .iter()
-        .flat_map(|(tool, _)| shipped_files(tool, "zsh/vendor-completions"))
+        .flat_map(|tool| shipped_files(tool, "zsh/vendor-completions"))
         .map(|file| {
             if file.ends_with(".8") {
                 format!("{file}.gz")
@@ -378,7 +379,7 @@ fn make_deb_builds_a_lintian_clean_package_that_conflicts_only_on_collisions() {
     // Depends comes from the binaries: what this build links dynamically.
     let depends = deb_field(&deb, "Depends");
     assert!(depends.contains("libc6 (>= "), "{depends}");
-    let needed = run(Command::new("readelf").arg("-d").arg(TOOLS[0].1));
+    let needed = run(Command::new("readelf").arg("-d").arg(binary(NAMES[0])));
     let needed = String::from_utf8_lossy(&needed.stdout);
     for (library, package) in [("libelf.so", "libelf1"), ("libz.so", "zlib1g")] {
         assert_eq!(
@@ -400,7 +401,7 @@ fn make_deb_builds_a_lintian_clean_package_that_conflicts_only_on_collisions() {
     };
     let deb = make_deb(scratch.path(), &naming);
     let files = deb_files(&deb);
-    for (tool, _) in TOOLS {
+    for tool in NAMES {
         assert!(files.contains(&format!("usr/sbin/bpf-{tool}")), "{files:?}");
         assert!(
             files.contains(&format!("usr/share/man/man8/bpf-{tool}.8.gz")),

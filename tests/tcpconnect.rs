@@ -7,6 +7,8 @@
 //! and the host's own connects are told apart by destination port and pid.
 //! Which ways of attaching are tested for their rows and which for their
 //! failure follows from what the running kernel offers (tests/common/kernel.rs).
+//! What every tool does because the shared pipeline runs it is the
+//! contract's (tests/common/contract.rs), run here through [`Tcpconnect`].
 
 mod common;
 #[path = "tcpconnect/net.rs"]
@@ -16,25 +18,22 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
-use std::sync::{PoisonError, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::contract::{self, TracedTool};
 use common::host::{
-    bpf_map_types, bpf_maps, current_thread_comm, in_private_mount_namespace, kernel_btf_copy,
-    lost_events_reported, path_arg, setpriv_as, test_pid, PinnedMap, TestCgroup, TestNetns,
-    BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF,
-    HIDE_KERNEL_BTF,
+    bpf_map_types, bpf_maps, current_thread_comm, lost_events_reported, setpriv_as, test_pid,
+    TestCgroup, TestNetns, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+    BPF_MAP_TYPE_RINGBUF,
 };
 use common::kernel::Kernel;
 use common::rows::{Layout, Row, Trace};
 use common::temp_dir::TempDir;
-use common::trials::bpf_test;
+use common::trials::{bpf_test, bpf_test_alone};
 use common::{assert_one_error_line, run, Finished, Gated, Tool, TIMEOUT};
-use libbpf_rs::MapType;
 use net::{
     hold_connects_main, silent, Connecting, HeldConnects, SilentNetns, SynCatcher,
     HELD_CONNECTS_TIMEOUT,
@@ -92,6 +91,96 @@ fn connect_as_user(uid: u32, port: u16) -> u32 {
     let (pid, status) = run(&mut as_user);
     assert!(status.success(), "{as_user:?}: {status}");
     pid
+}
+
+/// tcpconnect under the pipeline's contract (tests/common/contract.rs): an
+/// event is a connect to a port of its own on 127.0.0.1.
+struct Tcpconnect;
+
+/// A port of the test's own: a listener's, or (for floods: a refused
+/// connect leaves no socket in TIME_WAIT) one nothing listens on.
+struct Port {
+    listener: Option<TcpListener>,
+    port: u16,
+}
+
+/// The default row of a connect to 127.0.0.1:`port`.
+fn loopback_row(pid: impl Display, comm: &str, port: u16) -> String {
+    let localhost = "127.0.0.1";
+    format!(
+        "{pid:<6} {comm:<16} {:<2} {localhost:<16} {localhost:<16} {port:<5}",
+        4
+    )
+}
+
+impl TracedTool for Tcpconnect {
+    const NAME: &'static str = "tcpconnect";
+    // A record is 104 bytes in the ring, 1.5 MiB in all: more than the
+    // channel holds (64 KiB per CPU, at least 128 KiB) up to 24 CPUs.
+    const BURST: usize = 15_000;
+    type Event = Port;
+
+    fn event(_: &str) -> Port {
+        let (listener, port) = listen(LOCALHOST_V4);
+        Port {
+            listener: Some(listener),
+            port,
+        }
+    }
+
+    fn flood_event(_: &str) -> Port {
+        Port {
+            listener: None,
+            port: closed_port(LOCALHOST_V4),
+        }
+    }
+
+    fn only(events: &[&Port]) -> Vec<String> {
+        let ports: Vec<String> = events.iter().map(|event| event.port.to_string()).collect();
+        vec!["-P".into(), ports.join(",")]
+    }
+
+    fn cause(event: &Port) -> String {
+        match &event.listener {
+            Some(listener) => drop(connect_and_accept(listener)),
+            None => connect(SocketAddr::new(LOCALHOST_V4, event.port)),
+        }
+        loopback_row(test_pid(), &current_thread_comm(), event.port)
+    }
+
+    fn script(event: &Port) -> String {
+        bash_connect_v4(event.port)
+    }
+
+    fn script_row(event: &Port, pid: u32) -> String {
+        loopback_row(pid, "bash", event.port)
+    }
+
+    fn mentions(event: &Port, line: &str) -> bool {
+        let port = event.port.to_string();
+        line.contains(&format!("\"dport\":{port},"))
+            || line.split_whitespace().last() == Some(&port)
+    }
+
+    fn bad_arguments() -> Vec<(Vec<String>, Vec<&'static str>)> {
+        let too_many_ports = (1..=65)
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        [
+            (["-P", "0"].as_slice(), "'0'"),
+            (&["-P", "70000"], "'70000'"),
+            (&["-P", &too_many_ports], "at most 64"),
+            (&["-p", "abc"], "'abc'"),
+            (&["-u", "nosuchuser"], "no such user 'nosuchuser'"),
+        ]
+        .into_iter()
+        .map(|(args, mentioned)| {
+            let args = args.iter().map(|arg| arg.to_string()).collect();
+            (args, vec![mentioned])
+        })
+        .collect()
+    }
 }
 
 /// tcpconnect in trace mode with `args`.
@@ -456,83 +545,6 @@ fn count_mode_with_source_port_counts_per_local_port() {
     assert_eq!(counted_ports, source_ports);
 }
 
-fn cgroupmap_shows_only_cgroups_in_the_pinned_map() {
-    let (_listener, port) = listen(LOCALHOST_V4);
-    let cgroup = TestCgroup::create("tcpconnect-cgroupmap");
-    let map = PinnedMap::create("tcpconnect-cgroupmap", MapType::Hash, 8);
-    map.insert(cgroup.id());
-    let mut trace = trace(&["-C", path_arg(map.path())]);
-
-    let inside = Gated::spawn(
-        &[],
-        &format!("{} && {}", cgroup.enter_command(), bash_connect_v4(port)),
-    );
-    let inside_pid = inside.pid().to_string();
-    connect(SocketAddr::new(LOCALHOST_V4, port));
-    assert!(inside.release().success());
-
-    trace.expect_row(|row| row.is_from(&inside_pid, port));
-    trace.assert_no_row(|row| row.is_from(test_pid(), port));
-    trace.stop();
-}
-
-fn mntnsmap_shows_only_mount_namespaces_in_the_pinned_map() {
-    let (_listener, port) = listen(LOCALHOST_V4);
-    let unshared = Gated::spawn(
-        &["unshare", "-m", "--propagation", "private"],
-        &bash_connect_v4(port),
-    );
-    let same_namespace = Gated::spawn(&[], &bash_connect_v4(port));
-    let mount_namespace = |pid: u32| {
-        let path = format!("/proc/{pid}/ns/mnt");
-        fs::metadata(&path).unwrap_or_else(|err| panic!("stat {path}: {err}"))
-    };
-    let unshared_ns = mount_namespace(unshared.pid()).ino();
-    assert_ne!(unshared_ns, mount_namespace(std::process::id()).ino());
-    let map = PinnedMap::create("tcpconnect-mntnsmap", MapType::Hash, 8);
-    map.insert(unshared_ns);
-    let mut trace = trace(&["-M", path_arg(map.path())]);
-
-    let (unshared_pid, same_namespace_pid) = (unshared.pid(), same_namespace.pid());
-    connect(SocketAddr::new(LOCALHOST_V4, port));
-    assert!(same_namespace.release().success());
-    assert!(unshared.release().success());
-
-    trace.expect_row(|row| row.is_from(unshared_pid, port));
-    trace.assert_no_row(|row| row.is_from(same_namespace_pid, port));
-    trace.assert_no_row(|row| row.is_from(test_pid(), port));
-    trace.stop();
-}
-
-fn pinned_map_options_need_a_pinned_hash_map() {
-    let dir = TempDir::new("tcpconnect-not-a-map");
-    let regular_file = dir.path().join("regular");
-    fs::write(&regular_file, "").expect("create a regular file");
-    let missing = dir.path().join("missing");
-    let array = PinnedMap::create("tcpconnect-array", MapType::Array, 4);
-
-    for (flag, path, reason) in [
-        ("-C", missing.as_path(), "not a pinned BPF map"),
-        ("-M", regular_file.as_path(), "not a pinned BPF map"),
-        ("-C", array.path(), "must be a hash map with 8-byte keys"),
-    ] {
-        let tool = Tool::spawn(tcpconnect_command(&[flag, path_arg(path)]));
-        let finished = tool.wait_for_exit(TIMEOUT);
-        let line = assert_one_error_line(&finished);
-        let long_flag = if flag == "-C" {
-            "--cgroupmap"
-        } else {
-            "--mntnsmap"
-        };
-        assert!(
-            line.starts_with(&format!("tcpconnect: {long_flag} {}: ", path.display())),
-            "{line}"
-        );
-        assert!(line.contains(reason), "{line}");
-        assert!(finished.stdout.is_empty(), "{:#?}", finished.stdout);
-    }
-}
-
 fn connect_that_fails_before_syn_sent_is_not_reported() {
     let (_listener, port) = listen(LOCALHOST_V4);
     let netns = TestNetns::add();
@@ -566,71 +578,6 @@ fn forced_tracepoint_traces_quietly() {
     trace.expect_row(|row| row.is_from(test_pid(), port) && row.get("IP") == "4");
     let finished = trace.stop();
     assert!(finished.stderr.is_empty(), "{:#?}", finished.stderr);
-}
-
-fn bad_arguments_are_one_clear_error() {
-    let too_many_ports = (1..=65)
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    for (args, mentioned) in [
-        (["-P", "0"].as_slice(), "'0'"),
-        (&["-P", "70000"], "'70000'"),
-        (&["-P", &too_many_ports], "at most 64"),
-        (&["-p", "abc"], "'abc'"),
-        (&["-u", "nosuchuser"], "no such user 'nosuchuser'"),
-        (&["--no-such-flag"], "--no-such-flag"),
-    ] {
-        let finished = Tool::spawn(tcpconnect_command(args)).wait_for_exit(TIMEOUT);
-        let line = assert_one_error_line(&finished);
-        assert!(line.starts_with("tcpconnect: "), "{args:?}: {line}");
-        assert!(line.contains(mentioned), "{args:?}: {line}");
-        // EX_USAGE, as upstream's argp.
-        assert_eq!(finished.status.code(), Some(64), "{args:?}");
-        assert!(
-            finished.stdout.is_empty(),
-            "{args:?}: {:#?}",
-            finished.stdout
-        );
-    }
-}
-
-fn sigterm_stops_with_status_0() {
-    let (listener, port) = listen(LOCALHOST_V4);
-    let mut trace = trace(&["-P", &port.to_string()]);
-    connect_and_accept(&listener);
-    trace.expect_row(|row| row.is_from(test_pid(), port));
-    let finished = trace.tool.stop_with(Signal::SIGTERM);
-    assert!(finished.status.success(), "SIGTERM: {}", finished.status);
-    assert!(finished.stderr.is_empty(), "{:#?}", finished.stderr);
-}
-
-fn closed_stdout_ends_quietly() {
-    let (listener, port) = listen(LOCALHOST_V4);
-    let mut trace = trace(&["-P", &port.to_string()]);
-    trace.tool.close_stdout();
-    // The row for this connect is the first write to fail.
-    connect_and_accept(&listener);
-    let finished = trace.tool.wait_for_exit(TIMEOUT);
-    assert!(finished.status.success(), "{}", finished.status);
-    assert!(finished.stderr.is_empty(), "{:#?}", finished.stderr);
-}
-
-fn perf_buffer_channel_prints_the_same_rows() {
-    // Per-CPU perf buffers are smaller than the ring buffer.
-    let (listener, port) = listen(LOCALHOST_V4);
-    let mut command = tcpconnect_command(&[]);
-    command.env("BPFTOOLS_EVENT_CHANNEL", "perf");
-    let mut trace = Trace::start(command);
-    let maps = bpf_map_types(trace.tool.pid());
-    assert!(maps.contains(&BPF_MAP_TYPE_PERF_EVENT_ARRAY), "{maps:?}");
-    assert!(!maps.contains(&BPF_MAP_TYPE_RINGBUF), "{maps:?}");
-
-    connect_and_accept(&listener);
-    let (row, _) = trace.expect_row(|row| row.is_from(test_pid(), port));
-    assert_eq!(row.get("SADDR"), "127.0.0.1");
-    assert_eq!(row.get("DADDR"), "127.0.0.1");
-    trace.stop();
 }
 
 fn json_lines_carry_every_field() {
@@ -703,75 +650,6 @@ fn count_mode_json_is_one_object_with_the_counts() {
     assert_eq!(ours[0]["count"], 4);
     assert_eq!(ours[0]["af"], 4);
     assert_eq!(ours[0]["saddr"], "127.0.0.1");
-}
-
-fn btf_file_given_with_btf_is_used() {
-    let dir = TempDir::new("tcpconnect-btf");
-    let btf = dir.path().join("vmlinux.btf");
-    fs::copy("/sys/kernel/btf/vmlinux", &btf).expect("copy the kernel's BTF");
-    check_traces_ipv4(tcpconnect_command(&["--btf", path_arg(&btf)]));
-
-    let finished =
-        Tool::spawn(tcpconnect_command(&["--btf", "/etc/hostname"])).wait_for_exit(TIMEOUT);
-    let line = assert_one_error_line(&finished);
-    assert!(
-        line.contains("--btf /etc/hostname: not a readable BTF file"),
-        "{line}"
-    );
-}
-
-/// A burst larger than the ring buffer while the tool is stopped: it
-/// survives, and what it reports lost is exactly what is missing.
-fn burst_while_stopped_is_counted_as_lost_exactly() {
-    // A record is 104 bytes in the ring: 1 MiB holds about 10,000.
-    const BURST_CONNECTS: usize = 15_000;
-    let burst_port = closed_port(LOCALHOST_V4);
-    let sentinel_port = closed_port(LOCALHOST_V4);
-    // -P keeps every other connect on the host out of this tool's buffer.
-    let ports = format!("{burst_port},{sentinel_port}");
-    let mut trace = trace(&["-P", &ports]);
-
-    trace.tool.signal(Signal::SIGSTOP);
-    for _ in 0..BURST_CONNECTS {
-        connect(SocketAddr::from((Ipv4Addr::LOCALHOST, burst_port)));
-    }
-    trace.tool.signal(Signal::SIGCONT);
-    // Room comes back only as the tool catches up, and a sentinel sent
-    // before that is lost too: send sentinels until one shows, counting all.
-    let sentinel_row = format!(" {sentinel_port}");
-    let mut sentinels = 0;
-    loop {
-        connect(SocketAddr::from((Ipv4Addr::LOCALHOST, sentinel_port)));
-        sentinels += 1;
-        let shown = trace.tool.find_line(
-            |line| line.ends_with(&sentinel_row),
-            Duration::from_millis(500),
-        );
-        if shown.is_some() {
-            break;
-        }
-        assert!(sentinels < 20, "no sentinel shown after the burst");
-    }
-
-    let finished = trace.stop();
-    let rows_to = |port: u16| {
-        let dport = format!(" {port}");
-        let rows = finished.stdout.iter();
-        rows.filter(|line| line.trim_end().ends_with(&dport))
-            .count()
-    };
-    let shown = rows_to(burst_port) + rows_to(sentinel_port);
-    let sent = BURST_CONNECTS + sentinels;
-    let lost = lost_events_reported(&finished.stderr);
-    assert!(
-        lost > 0,
-        "nothing lost: the burst did not overflow the buffer"
-    );
-    assert_eq!(
-        lost + shown,
-        sent,
-        "{lost} lost and {shown} shown of {sent}"
-    );
 }
 
 /// tcp_v4_connect() moves the socket to SYN_SENT and only then picks the
@@ -981,16 +859,6 @@ fn auto_attach_uses_the_first_way_the_kernel_offers() {
         stderr.iter().any(|line| line.starts_with(&attached)),
         "no {attached:?} in {stderr:#?}"
     );
-}
-
-/// With the kernel's BTF hidden (as on a kernel built without it), a BTF
-/// file given with --btf is what CO-RE uses.
-fn hidden_kernel_btf_is_replaced_by_the_btf_file() {
-    let dir = TempDir::new("tcpconnect-hidden-btf");
-    let btf = kernel_btf_copy(&dir);
-    let mut command = in_private_mount_namespace(TCPCONNECT, HIDE_KERNEL_BTF, "");
-    command.args(["--btf", path_arg(&btf)]);
-    check_traces_ipv4(command);
 }
 
 impl AttachWay {
@@ -1385,34 +1253,6 @@ fn check_way_held_connects_hide_no_connect(way: AttachWay, outcome: bool) {
 /// A test run on each way.
 type WayCheck = fn(AttachWay);
 
-/// Keeps the tests that flood every tracer on the host (filling their
-/// buffers, or their tables of connects) from the others.
-static HOST: RwLock<()> = RwLock::new(());
-
-/// A test that traces alongside others.
-fn sharing_the_host(test: impl FnOnce() + Send + 'static) -> impl FnOnce() + Send + 'static {
-    move || {
-        let _shared = HOST.read().unwrap_or_else(PoisonError::into_inner);
-        test()
-    }
-}
-
-/// A test that floods every tracer on the host: it runs alone.
-fn alone_on_the_host(test: impl FnOnce() + Send + 'static) -> impl FnOnce() + Send + 'static {
-    move || {
-        let _alone = HOST.write().unwrap_or_else(PoisonError::into_inner);
-        test()
-    }
-}
-
-/// `host_sharing_tests![a, b]`: a BPF trial for each test function, named
-/// after it, that traces alongside the others.
-macro_rules! host_sharing_tests {
-    ($($test:ident),* $(,)?) => {
-        vec![$(bpf_test(stringify!($test), sharing_the_host($test))),*]
-    };
-}
-
 /// --container: CONTAINER (after the optional columns, before PID) names the
 /// connecting process's container from its cgroup, read in the kernel at the
 /// connect, so the cgroup may be gone by the time the row is printed.
@@ -1460,11 +1300,37 @@ fn container_column_names_the_connecting_processs_container() {
     trace.stop();
 }
 
+/// The channel as the tool sizes it for this host keeps up with a connect
+/// storm at this machine's top rate: the kernel wakes the reader as the ring
+/// fills, nothing is lost. (The benchmark runs the same storm through a ring
+/// made small on purpose, by this policy and by the fixed batching of earlier
+/// releases, which loses a third of it.)
+fn the_channel_keeps_up_with_a_connect_storm() {
+    const CONNECTS: usize = 20_000;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("listen");
+    let addr = listener.local_addr().expect("address");
+    let port = addr.port().to_string();
+    let mut tool = Tool::spawn(tcpconnect_command(&["-P", &port]));
+    tool.wait_for_header(TIMEOUT);
+    for _ in 0..CONNECTS {
+        let _client = TcpStream::connect(addr).expect("connect");
+        drop(listener.accept().expect("accept"));
+    }
+    let rows = |tool: &mut Tool| tool.stdout_lines().len() - 1;
+    let deadline = Instant::now() + TIMEOUT;
+    while rows(&mut tool) < CONNECTS && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let finished = tool.stop_with(Signal::SIGINT);
+    let lost = lost_events_reported(&finished.stderr);
+    assert_eq!((finished.stdout.len() - 1, lost), (CONNECTS, 0));
+}
+
 fn main() -> ExitCode {
     if let Some(code) = hold_connects_main() {
         return code;
     }
-    let mut trials = host_sharing_tests![
+    let mut trials = bpf_tests![
         ipv4_connect_is_one_row_with_pid_comm_and_addresses,
         ipv6_connect_is_an_ipv6_row,
         ipv4_mapped_ipv6_connect_is_reported_once_as_ipv4,
@@ -1476,41 +1342,30 @@ fn main() -> ExitCode {
         ipv6_flag_shows_only_ipv6,
         count_mode_prints_a_table_of_connects_on_sigint,
         count_mode_with_source_port_counts_per_local_port,
-        cgroupmap_shows_only_cgroups_in_the_pinned_map,
-        mntnsmap_shows_only_mount_namespaces_in_the_pinned_map,
-        pinned_map_options_need_a_pinned_hash_map,
         connect_that_fails_before_syn_sent_is_not_reported,
         forced_tracepoint_traces_quietly,
-        sigterm_stops_with_status_0,
-        closed_stdout_ends_quietly,
-        perf_buffer_channel_prints_the_same_rows,
         json_lines_carry_every_field,
         count_mode_json_is_one_object_with_the_counts,
-        btf_file_given_with_btf_is_used,
         connect_that_fails_after_syn_sent_is_not_reported,
         auto_attach_uses_the_first_way_the_kernel_offers,
-        hidden_kernel_btf_is_replaced_by_the_btf_file,
         container_column_names_the_connecting_processs_container,
     ];
-    trials.push(bpf_test(
-        "burst_while_stopped_is_counted_as_lost_exactly",
-        alone_on_the_host(burst_while_stopped_is_counted_as_lost_exactly),
+    trials.push(bpf_test_alone(
+        "the_channel_keeps_up_with_a_connect_storm",
+        the_channel_keeps_up_with_a_connect_storm,
     ));
-    trials.push(common::trials::plain_test(
-        "bad_arguments_are_one_clear_error",
-        bad_arguments_are_one_clear_error,
-    ));
+    trials.extend(contract::trials::<Tcpconnect>());
     // The names say which ways traced connects here (make test-kernels
     // reports them per kernel).
     for way in WAYS {
         trials.push(match way.offered() {
             true => bpf_test(
                 format!("attach_way_{}_traces_connects", way.name),
-                sharing_the_host(move || check_way_traces_connects(way)),
+                move || check_way_traces_connects(way),
             ),
             false => bpf_test(
                 format!("attach_way_{}_is_missing_here_and_fails_clearly", way.name),
-                sharing_the_host(move || check_missing_way_fails_clearly(way)),
+                move || check_missing_way_fails_clearly(way),
             ),
         });
     }
@@ -1528,16 +1383,15 @@ fn main() -> ExitCode {
         let mut way_trials: Vec<_> = checks
             .into_iter()
             .map(|(what, check)| {
-                bpf_test(
-                    format!("outcome_way_{}_{what}", way.name),
-                    sharing_the_host(move || check(way)),
-                )
+                bpf_test(format!("outcome_way_{}_{what}", way.name), move || {
+                    check(way)
+                })
             })
             .collect();
         for (what, outcome) in [("connect", false), ("result", true)] {
-            way_trials.push(bpf_test(
+            way_trials.push(bpf_test_alone(
                 format!("held_connects_way_{}_hide_no_{what}", way.name),
-                alone_on_the_host(move || check_way_held_connects_hide_no_connect(way, outcome)),
+                move || check_way_held_connects_hide_no_connect(way, outcome),
             ));
         }
         for trial in way_trials {

@@ -8,14 +8,21 @@
 //! event, then a later "sentinel" event that must appear; once the sentinel's
 //! line has arrived, the tool has handled everything before it, and
 //! [`Tool::assert_no_line`] checks the whole output without waiting.
+//!
+//! What every tool does because the shared pipeline runs it is tested once,
+//! for every tool, in [`contract`]; a tool's own test file implements
+//! [`contract::TracedTool`] and keeps only what is its own. Tests that
+//! flood the host run alone ([`trials::bpf_test_alone`]).
 
 // Each test crate uses a part of the harness.
 #![allow(dead_code)]
 
+pub mod contract;
 pub mod host;
 pub mod kernel;
 pub mod rows;
 pub mod temp_dir;
+pub mod tools;
 pub mod trials;
 
 use std::io::{ErrorKind, Read, Write};

@@ -1,5 +1,9 @@
-//! Reading a tool's text rows by column name, the one way both tools' tests
-//! match rows: a [`Trace`] waits for the header, then for rows that match.
+//! Reading a tool's text rows by column name: a [`Trace`] waits for the
+//! header, then for rows that match. tcpconnect's tests match rows this way
+//! (by port and pid, whatever else the row shows); execsnoop's compare whole
+//! lines, since every column of their rows is known in advance, and so does
+//! the pipeline's contract (tests/common/contract.rs) with the row each
+//! tool says an event makes.
 
 use std::collections::HashMap;
 use std::process::Command;

@@ -2,8 +2,15 @@
 //! decided at run time and said in the runner's own summary. A test that
 //! loads BPF programs runs as root; otherwise it is reported as ignored,
 //! except under CI (CI=true), where not being root fails it.
+//!
+//! One lock, the host's, keeps the tests that flood every tracer on the host
+//! (filling their channels, or their tables of connects) from the others: a
+//! BPF test shares the host ([`bpf_test`]) or runs alone on it
+//! ([`bpf_test_alone`]), so that no tool of a run is starved of CPU, or sees
+//! its buffer fill, because of another test's storm.
 
 use std::process::ExitCode;
+use std::sync::{PoisonError, RwLock};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -15,8 +22,27 @@ fn under_ci() -> bool {
     std::env::var("CI").as_deref() == Ok("true")
 }
 
-/// A test that loads BPF programs.
+/// Held for reading by every BPF test, for writing by one that floods.
+static HOST: RwLock<()> = RwLock::new(());
+
+/// A test that loads BPF programs, sharing the host with the others.
 pub fn bpf_test(name: impl Into<String>, test: impl FnOnce() + Send + 'static) -> Trial {
+    root_test(name, move || {
+        let _shared = HOST.read().unwrap_or_else(PoisonError::into_inner);
+        test()
+    })
+}
+
+/// A test that loads BPF programs and floods every tracer on the host: it
+/// runs alone.
+pub fn bpf_test_alone(name: impl Into<String>, test: impl FnOnce() + Send + 'static) -> Trial {
+    root_test(name, move || {
+        let _alone = HOST.write().unwrap_or_else(PoisonError::into_inner);
+        test()
+    })
+}
+
+fn root_test(name: impl Into<String>, test: impl FnOnce() + Send + 'static) -> Trial {
     let skipped = !is_root() && !under_ci();
     Trial::test(name, move || {
         if !is_root() {
