@@ -5,8 +5,9 @@
 //!
 //! As root: `cargo bench --bench storm [-- --rounds N --execs N --connects N]`
 //! or `cargo bench --bench storm -- --soak SECONDS`.
-//! COMPARE_EXECSNOOP / COMPARE_TCPCONNECT name the comparison tools; by
-//! default `execsnoop` / `tcpconnect` from PATH or /usr/sbin, if not ours.
+//! COMPARE_EXECSNOOP / COMPARE_TCPCONNECT name the comparison tools (paths
+//! separated by `:`); by default `execsnoop` / `tcpconnect` from PATH or
+//! /usr/sbin, if not ours.
 
 #[path = "storm/measure.rs"]
 mod measure;
@@ -28,7 +29,7 @@ use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use measure::{lost_notices, EventPattern, OutputFollower};
+use measure::{binary_resident_kib, lost_notices, EventPattern, MemoryKinds, OutputFollower};
 use report::{Outcome, ToolResults, ToolRun, WorkloadResults};
 use tool::{Role, Tool};
 use workload::{ConnectStorm, ExecStorm, StormRun};
@@ -207,15 +208,19 @@ const ATTACH_WAYS: [(&[Variable], &[&str]); 4] = [
 /// The context columns' flags: their cost is measured beside the default's.
 const EXECSNOOP_CONTEXT_FLAGS: [&str; 3] = ["--container", "--ancestors", "--cwd"];
 
-/// Ours, then the comparison tool when one is found.
+/// Ours, then the comparison tools: those `compare_variable` names (paths
+/// separated by `:`, as in PATH: upstream's and an older build of ours, say),
+/// or else the one found on PATH.
 fn tools(name: &str, ours_path: &str, compare_variable: &str) -> Vec<Tool> {
     let ours = ours(name, ours_path);
-    let comparison = match env::var_os(compare_variable) {
-        Some(path) => Some(PathBuf::from(path)),
-        None => find_other(name, &ours.path),
+    let comparisons = match env::var_os(compare_variable) {
+        Some(paths) => env::split_paths(&paths)
+            .filter(|path| !path.as_os_str().is_empty())
+            .collect(),
+        None => find_other(name, &ours.path).into_iter().collect::<Vec<_>>(),
     };
     let mut tools = vec![ours];
-    tools.extend(comparison.map(|path| Tool {
+    tools.extend(comparisons.into_iter().map(|path| Tool {
         label: path.display().to_string(),
         path,
         args: Vec::new(),
@@ -433,14 +438,20 @@ fn measure_tool(
         Ok(running) => running,
         Err(reason) => return Ok(Outcome::FailedToStart(reason)),
     };
+    let sampler = running.sample_memory();
     let cpu_at_attach = running.cpu_used();
-    let bpf_run_time = || bpf_timed.then(|| running.bpf_run_time()).flatten();
-    let bpf_at_attach = bpf_run_time();
+    let bpf_stats = || bpf_timed.then(|| running.bpf_stats()).flatten();
+    let bpf_at_attach = bpf_stats();
     let storm_and_output = workload.run(run_id, size).and_then(|(storm, pattern)| {
         let follower = OutputFollower::open(&running.stdout_path, pattern)
             .map_err(|err| format!("cannot read {}: {err}", running.stdout_path.display()))?;
         Ok((storm, follower))
     });
+    // The programs run in the storm's own processes, synchronously: once it
+    // is over their work for it is done. Read now, so that the wait for the
+    // output below adds no other process's events (another developer's
+    // build, say, on a shared machine).
+    let bpf_after_storm = bpf_stats();
     let (storm, mut follower) = match storm_and_output {
         Ok(both) => both,
         Err(message) => {
@@ -454,10 +465,15 @@ fn measure_tool(
         Role::Comparison => thread::sleep(COMPARISON_GRACE),
     }
     let cpu_before_stop = running.cpu_used();
-    let bpf_before_stop = bpf_run_time();
+    let memory_after = MemoryKinds::read(running.pid());
+    let binary_after_kib = binary_resident_kib(running.pid());
+    let memory_peak = sampler
+        .finish()
+        .max(running.memory_peak)
+        .max(memory_after.unwrap_or_default());
     let stderr_path = running.stderr_path.clone();
     let exited = running.stop();
-    Ok(Outcome::Measured(ToolRun {
+    Ok(Outcome::Measured(Box::new(ToolRun {
         storm,
         counts: follower.finish(),
         lost: lost_notices(&stderr_path),
@@ -468,10 +484,13 @@ fn measure_tool(
         attached_after,
         startup_cpu,
         bpf_timed,
-        bpf_time: bpf_before_stop
+        bpf: bpf_after_storm
             .zip(bpf_at_attach)
-            .map(|(end, start)| end.saturating_sub(start)),
-    }))
+            .map(|(end, start)| end.since(start)),
+        memory_peak,
+        memory_after,
+        binary_after_kib,
+    })))
 }
 
 /// Has the kernel time every BPF program's runs (BPF_ENABLE_STATS), for as
