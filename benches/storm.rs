@@ -328,17 +328,29 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
          - storm slowdown: median storm wall time with the tool / median without, same \
          invocation, leaving out round 1 when there are more (BPF programs are timed in it). \
          The tool's BPF programs run in the storm's processes: their cost shows here, not in \
-         the tool's CPU.\n\
+         the tool's CPU. ±: this run's own noise, the farthest one baseline round lies from \
+         the median of the other baseline rounds; a ratio closer to x1.00 than that is \
+         marked within noise (no difference shown either way).\n\
          - tool CPU per 10k events: the tool's CPU (user + system, all threads) from attached \
          to just before SIGINT, per reported event. That leaves out its start and exit, \
          measured apart each round as startup CPU (start, attach, SIGINT at once; rusage).\n\
-         - BPF time per event: the kernel's run time of the tool's BPF programs (fdinfo \
-         run_time_ns, with BPF_ENABLE_STATS on in round 1 only) over the same span as tool \
-         CPU, per event caused: the cost the storm pays inside them, measured apart from the \
-         wall-time noise. It leaves out the hook's own cost (a classic tracepoint fills its \
-         record before the program runs).\n\
-         - peak RSS: ru_maxrss of the storm run. start to attached: spawn until its BPF link \
-         and perf event fds settle, in the startup probe.\n\
+         - BPF time and runs per event: the kernel's run time and run count of the BPF \
+         programs the tool's process holds (fdinfo run_time_ns and run_cnt of its own \
+         bpf-prog fds, ours and upstream's alike; BPF_ENABLE_STATS on in round 1 only) from \
+         attached to the storm's end, per event caused: the cost the storm pays inside them, \
+         apart from the wall-time noise. Events of other processes in that span count too. \
+         It leaves out the hook's own cost (a classic tracepoint fills its record before the \
+         program runs).\n\
+         - memory by kind, from /proc/PID/smaps_rollup: anonymous (what the host cannot \
+         reclaim), private file-backed (Private_Clean + Private_Dirty - Anonymous: the binary, \
+         libraries only it maps; reclaimable), shared (Shared_Clean + Shared_Dirty: libc, and \
+         pages mapped twice such as a ring buffer's), PSS and RSS. peak: each kind's largest \
+         sample (every 5 ms until attached, every 10 ms after) of the storm run, not \
+         necessarily at one moment; after: once the output is complete, before SIGINT. peak \
+         RSS (ru_maxrss): the kernel's own peak. binary resident: pages of the tool's \
+         executable in /proc/PID/smaps, after the storm.\n\
+         - start to attached: spawn until its BPF link and perf event fds settle, in the \
+         startup probe.\n\
          - comparison tools block-buffer their output, so they get {} s after the storm; ours \
          is stopped as soon as its output holds every event.",
         options.rounds,
