@@ -189,12 +189,11 @@ BENCH_ARGS ?=
 bench: deps deps-bench
 	$(AS_ROOT) $(CARGO) bench --bench storm -- $(BENCH_ARGS)
 
-# Upstream's C tools to compare against: Debian's libbpf-tools, unless
-# COMPARE_EXECSNOOP names another. Its execsnoop attaches to tracepoints
+# Upstream's C tools to compare against: Debian's libbpf-tools. Its execsnoop attaches to tracepoints
 # through tracefs, which is mounted when it is not (as root). Without the
 # package (no such package in this distribution) the benchmark runs without
 # upstream's, and says so.
-deps-bench: DEPS := $(if $(COMPARE_EXECSNOOP),,libbpf-tools:/usr/sbin/execsnoop)
+deps-bench: DEPS := libbpf-tools:/usr/sbin/execsnoop,/usr/sbin/tcpconnect
 deps-bench: export DEPS_SCRIPT = $(deps_script)
 deps-bench:
 	@bash -c "$$DEPS_SCRIPT" || echo "deps-bench: upstream's libbpf-tools not installed: the benchmark compares against nothing" >&2
