@@ -38,14 +38,14 @@ const USAGE: &str =
     "usage: cargo bench --bench storm [-- --rounds N --execs N --connects N --each-way]
        cargo bench --bench storm -- --soak SECONDS";
 
-/// After the storm, how long our tool may go without writing before it is
-/// taken to have written all it will (it flushes every batch, so a pause
-/// this long means it has caught up, or lost the rest).
+/// After the storm, how long a tool may go without writing before it is
+/// taken to have written all it will: ours flushes every batch, so a pause
+/// this long means it has caught up, or lost the rest; a comparison tool
+/// block-buffers a file stdout, and SIGINT then makes it flush the rest (it
+/// is stopped at once only if its output already holds every event). On a
+/// busy machine a tool still catching up keeps writing, and is waited for.
 const CATCH_UP_QUIET: Duration = Duration::from_secs(1);
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(10);
-/// Comparison tools block-buffer a file stdout, so their progress cannot be
-/// watched: they get a fixed grace, then SIGINT makes them flush.
-const COMPARISON_GRACE: Duration = Duration::from_secs(1);
 
 struct Options {
     rounds: usize,
@@ -351,12 +351,13 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
          executable in /proc/PID/smaps, after the storm.\n\
          - start to attached: spawn until its BPF link and perf event fds settle, in the \
          startup probe.\n\
-         - comparison tools block-buffer their output, so they get {} s after the storm; ours \
-         is stopped as soon as its output holds every event.",
+         - after the storm each tool is stopped (SIGINT) as soon as its output holds every \
+         event, or once it has not grown for {} s (comparison tools block-buffer their \
+         output; SIGINT makes them flush the rest).",
         options.rounds,
         started.elapsed().as_secs_f64(),
         load_average(),
-        COMPARISON_GRACE.as_secs()
+        CATCH_UP_QUIET.as_secs()
     );
     Ok(())
 }
@@ -472,10 +473,7 @@ fn measure_tool(
             return Err(message);
         }
     };
-    match tool.role {
-        Role::Ours => wait_caught_up(&mut follower, storm.caused),
-        Role::Comparison => thread::sleep(COMPARISON_GRACE),
-    }
+    wait_caught_up(&mut follower, storm.caused);
     let cpu_before_stop = running.cpu_used();
     let memory_after = MemoryKinds::read(running.pid());
     let binary_after_kib = binary_resident_kib(running.pid());
