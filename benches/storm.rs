@@ -326,7 +326,8 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
          the start, {} at the end (other work on the machine makes the numbers noisier).\n\
          - events reported, complete args: share of the events the storm caused, all rounds.\n\
          - storm slowdown: median storm wall time with the tool / median without, same \
-         invocation, leaving out round 1 when there are more (BPF programs are timed in it). \
+         invocation, leaving out round 1 of both when there are more (BPF programs are timed \
+         in it). \
          The tool's BPF programs run in the storm's processes: their cost shows here, not in \
          the tool's CPU. ±: this run's own noise, the farthest one baseline round lies from \
          the median of the other baseline rounds; a ratio closer to x1.00 than that is \
