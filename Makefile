@@ -7,7 +7,8 @@
 #   make test-kernels the whole test suite in VMs of Debian's 5.10, 6.1 and 6.12
 #                     kernels (qemu; KERNELS="bookworm" picks some)
 #   make lint         cargo fmt --check and clippy with warnings as errors
-#   make bench        storm benchmark against no tool and upstream (BENCH_ARGS)
+#   make bench        storm benchmark against no tool and upstream (BENCH_ARGS;
+#                     installs Debian's libbpf-tools for upstream's, make deps-bench)
 #   make bench-kernel the storm benchmark in a 6.1 VM against Debian's libbpf-tools
 #   make install      install the binaries into $(DESTDIR)$(PREFIX)/sbin, man
 #                     pages and bash/zsh/fish completions under $(PREFIX)/share
@@ -32,7 +33,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
-.PHONY: build deps deps-kernels run test test-kernels bench-kernel lint bench docs static install deb clean
+.PHONY: build deps deps-kernels deps-bench run test test-kernels bench-kernel lint bench docs static install deb clean
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -179,12 +180,28 @@ else
 endif
 
 # Exec and connect storms with no tool, ours and a comparison tool (upstream's
-# from PATH or /usr/sbin, or COMPARE_EXECSNOOP / COMPARE_TCPCONNECT), in
-# alternating rounds; a table of medians. BENCH_ARGS="--rounds 3" or
-# "--soak 60" (a one-minute storm watching memory) go to the benchmark.
+# from PATH or /usr/sbin, or COMPARE_EXECSNOOP / COMPARE_TCPCONNECT, paths
+# separated by ':'), in alternating rounds; tables of medians: slowdown with
+# the run's own noise band, CPU and BPF time per event, memory by kind.
+# BENCH_ARGS="--rounds 3" or "--soak 60" (a one-minute storm watching memory)
+# go to the benchmark.
 BENCH_ARGS ?=
-bench: deps
+bench: deps deps-bench
 	$(AS_ROOT) $(CARGO) bench --bench storm -- $(BENCH_ARGS)
+
+# Upstream's C tools to compare against: Debian's libbpf-tools. Its execsnoop attaches to tracepoints
+# through tracefs, which is mounted when it is not (as root). Without the
+# package (no such package in this distribution) the benchmark runs without
+# upstream's, and says so.
+deps-bench: DEPS := libbpf-tools:/usr/sbin/execsnoop,/usr/sbin/tcpconnect
+deps-bench: export DEPS_SCRIPT = $(deps_script)
+deps-bench:
+	@bash -c "$$DEPS_SCRIPT" || echo "deps-bench: upstream's libbpf-tools not installed: the benchmark compares against nothing" >&2
+	@if ! grep -qs ' /sys/kernel/tracing tracefs ' /proc/mounts && [[ -d /sys/kernel/tracing ]]; then \
+		echo "$(strip $(AS_ROOT) mount -t tracefs nodev /sys/kernel/tracing)"; \
+		$(AS_ROOT) mount -t tracefs nodev /sys/kernel/tracing || \
+			echo "deps-bench: tracefs not mounted: upstream's execsnoop may fail to attach" >&2; \
+	fi
 
 # Debian's stock kernels (the suites in tests/kernels/kernels; KERNELS="bullseye
 # trixie" picks some) booted in qemu, each running every test binary of

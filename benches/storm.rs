@@ -5,8 +5,9 @@
 //!
 //! As root: `cargo bench --bench storm [-- --rounds N --execs N --connects N]`
 //! or `cargo bench --bench storm -- --soak SECONDS`.
-//! COMPARE_EXECSNOOP / COMPARE_TCPCONNECT name the comparison tools; by
-//! default `execsnoop` / `tcpconnect` from PATH or /usr/sbin, if not ours.
+//! COMPARE_EXECSNOOP / COMPARE_TCPCONNECT name the comparison tools (paths
+//! separated by `:`); by default `execsnoop` / `tcpconnect` from PATH or
+//! /usr/sbin, if not ours.
 
 #[path = "storm/measure.rs"]
 mod measure;
@@ -28,7 +29,7 @@ use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use measure::{lost_notices, EventPattern, OutputFollower};
+use measure::{binary_resident_kib, lost_notices, EventPattern, MemoryKinds, OutputFollower};
 use report::{Outcome, ToolResults, ToolRun, WorkloadResults};
 use tool::{Role, Tool};
 use workload::{ConnectStorm, ExecStorm, StormRun};
@@ -37,14 +38,14 @@ const USAGE: &str =
     "usage: cargo bench --bench storm [-- --rounds N --execs N --connects N --each-way]
        cargo bench --bench storm -- --soak SECONDS";
 
-/// After the storm, how long our tool may go without writing before it is
-/// taken to have written all it will (it flushes every batch, so a pause
-/// this long means it has caught up, or lost the rest).
+/// After the storm, how long a tool may go without writing before it is
+/// taken to have written all it will: ours flushes every batch, so a pause
+/// this long means it has caught up, or lost the rest; a comparison tool
+/// block-buffers a file stdout, and SIGINT then makes it flush the rest (it
+/// is stopped at once only if its output already holds every event). On a
+/// busy machine a tool still catching up keeps writing, and is waited for.
 const CATCH_UP_QUIET: Duration = Duration::from_secs(1);
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(10);
-/// Comparison tools block-buffer a file stdout, so their progress cannot be
-/// watched: they get a fixed grace, then SIGINT makes them flush.
-const COMPARISON_GRACE: Duration = Duration::from_secs(1);
 
 struct Options {
     rounds: usize,
@@ -207,15 +208,19 @@ const ATTACH_WAYS: [(&[Variable], &[&str]); 4] = [
 /// The context columns' flags: their cost is measured beside the default's.
 const EXECSNOOP_CONTEXT_FLAGS: [&str; 3] = ["--container", "--ancestors", "--cwd"];
 
-/// Ours, then the comparison tool when one is found.
+/// Ours, then the comparison tools: those `compare_variable` names (paths
+/// separated by `:`, as in PATH: upstream's and an older build of ours, say),
+/// or else the one found on PATH.
 fn tools(name: &str, ours_path: &str, compare_variable: &str) -> Vec<Tool> {
     let ours = ours(name, ours_path);
-    let comparison = match env::var_os(compare_variable) {
-        Some(path) => Some(PathBuf::from(path)),
-        None => find_other(name, &ours.path),
+    let comparisons = match env::var_os(compare_variable) {
+        Some(paths) => env::split_paths(&paths)
+            .filter(|path| !path.as_os_str().is_empty())
+            .collect(),
+        None => find_other(name, &ours.path).into_iter().collect::<Vec<_>>(),
     };
     let mut tools = vec![ours];
-    tools.extend(comparison.map(|path| Tool {
+    tools.extend(comparisons.into_iter().map(|path| Tool {
         label: path.display().to_string(),
         path,
         args: Vec::new(),
@@ -321,25 +326,39 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
          the start, {} at the end (other work on the machine makes the numbers noisier).\n\
          - events reported, complete args: share of the events the storm caused, all rounds.\n\
          - storm slowdown: median storm wall time with the tool / median without, same \
-         invocation, leaving out round 1 when there are more (BPF programs are timed in it). \
+         invocation, leaving out round 1 of both when there are more (BPF programs are timed \
+         in it). \
          The tool's BPF programs run in the storm's processes: their cost shows here, not in \
-         the tool's CPU.\n\
+         the tool's CPU. ±: this run's own noise, the farthest one baseline round lies from \
+         the median of the other baseline rounds; a ratio closer to x1.00 than that is \
+         marked within noise (no difference shown either way).\n\
          - tool CPU per 10k events: the tool's CPU (user + system, all threads) from attached \
          to just before SIGINT, per reported event. That leaves out its start and exit, \
          measured apart each round as startup CPU (start, attach, SIGINT at once; rusage).\n\
-         - BPF time per event: the kernel's run time of the tool's BPF programs (fdinfo \
-         run_time_ns, with BPF_ENABLE_STATS on in round 1 only) over the same span as tool \
-         CPU, per event caused: the cost the storm pays inside them, measured apart from the \
-         wall-time noise. It leaves out the hook's own cost (a classic tracepoint fills its \
-         record before the program runs).\n\
-         - peak RSS: ru_maxrss of the storm run. start to attached: spawn until its BPF link \
-         and perf event fds settle, in the startup probe.\n\
-         - comparison tools block-buffer their output, so they get {} s after the storm; ours \
-         is stopped as soon as its output holds every event.",
+         - BPF time and runs per event: the kernel's run time and run count of the BPF \
+         programs the tool's process holds (fdinfo run_time_ns and run_cnt of its own \
+         bpf-prog fds, ours and upstream's alike; BPF_ENABLE_STATS on in round 1 only) from \
+         attached to the storm's end, per event caused: the cost the storm pays inside them, \
+         apart from the wall-time noise. Events of other processes in that span count too. \
+         It leaves out the hook's own cost (a classic tracepoint fills its record before the \
+         program runs).\n\
+         - memory by kind, from /proc/PID/smaps_rollup: anonymous (what the host cannot \
+         reclaim), private file-backed (Private_Clean + Private_Dirty - Anonymous: the binary, \
+         libraries only it maps; reclaimable), shared (Shared_Clean + Shared_Dirty: libc, and \
+         pages mapped twice such as a ring buffer's), PSS and RSS. peak: each kind's largest \
+         sample (every 5 ms until attached, every 10 ms after) of the storm run, not \
+         necessarily at one moment; after: once the output is complete, before SIGINT. peak \
+         RSS (ru_maxrss): the kernel's own peak. binary resident: pages of the tool's \
+         executable in /proc/PID/smaps, after the storm.\n\
+         - start to attached: spawn until its BPF link and perf event fds settle, in the \
+         startup probe.\n\
+         - after the storm each tool is stopped (SIGINT) as soon as its output holds every \
+         event, or once it has not grown for {} s (comparison tools block-buffer their \
+         output; SIGINT makes them flush the rest).",
         options.rounds,
         started.elapsed().as_secs_f64(),
         load_average(),
-        COMPARISON_GRACE.as_secs()
+        CATCH_UP_QUIET.as_secs()
     );
     Ok(())
 }
@@ -433,14 +452,20 @@ fn measure_tool(
         Ok(running) => running,
         Err(reason) => return Ok(Outcome::FailedToStart(reason)),
     };
+    let sampler = running.sample_memory();
     let cpu_at_attach = running.cpu_used();
-    let bpf_run_time = || bpf_timed.then(|| running.bpf_run_time()).flatten();
-    let bpf_at_attach = bpf_run_time();
+    let bpf_stats = || bpf_timed.then(|| running.bpf_stats()).flatten();
+    let bpf_at_attach = bpf_stats();
     let storm_and_output = workload.run(run_id, size).and_then(|(storm, pattern)| {
         let follower = OutputFollower::open(&running.stdout_path, pattern)
             .map_err(|err| format!("cannot read {}: {err}", running.stdout_path.display()))?;
         Ok((storm, follower))
     });
+    // The programs run in the storm's own processes, synchronously: once it
+    // is over their work for it is done. Read now, so that the wait for the
+    // output below adds no other process's events (another developer's
+    // build, say, on a shared machine).
+    let bpf_after_storm = bpf_stats();
     let (storm, mut follower) = match storm_and_output {
         Ok(both) => both,
         Err(message) => {
@@ -449,15 +474,17 @@ fn measure_tool(
             return Err(message);
         }
     };
-    match tool.role {
-        Role::Ours => wait_caught_up(&mut follower, storm.caused),
-        Role::Comparison => thread::sleep(COMPARISON_GRACE),
-    }
+    wait_caught_up(&mut follower, storm.caused);
     let cpu_before_stop = running.cpu_used();
-    let bpf_before_stop = bpf_run_time();
+    let memory_after = MemoryKinds::read(running.pid());
+    let binary_after_kib = binary_resident_kib(running.pid());
+    let memory_peak = sampler
+        .finish()
+        .max(running.memory_peak)
+        .max(memory_after.unwrap_or_default());
     let stderr_path = running.stderr_path.clone();
     let exited = running.stop();
-    Ok(Outcome::Measured(ToolRun {
+    Ok(Outcome::Measured(Box::new(ToolRun {
         storm,
         counts: follower.finish(),
         lost: lost_notices(&stderr_path),
@@ -468,10 +495,13 @@ fn measure_tool(
         attached_after,
         startup_cpu,
         bpf_timed,
-        bpf_time: bpf_before_stop
+        bpf: bpf_after_storm
             .zip(bpf_at_attach)
-            .map(|(end, start)| end.saturating_sub(start)),
-    }))
+            .map(|(end, start)| end.since(start)),
+        memory_peak,
+        memory_after,
+        binary_after_kib,
+    })))
 }
 
 /// Has the kernel time every BPF program's runs (BPF_ENABLE_STATS), for as

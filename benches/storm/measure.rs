@@ -176,11 +176,92 @@ pub fn last_line(path: &Path) -> Option<String> {
         .map(|line| line.trim().to_owned())
 }
 
+/// A process's memory by kind, from /proc/PID/smaps_rollup, in KiB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryKinds {
+    /// Anonymous pages: heap, stacks, copied-on-write data; what the host
+    /// cannot reclaim (there is no swap here).
+    pub anonymous: u64,
+    /// Private pages backed by a file (the binary, libraries no other
+    /// process maps): clean, so the host can drop and reread them.
+    pub private_file: u64,
+    /// Pages other processes map too (libc, ld.so), and pages mapped twice
+    /// (a BPF ring buffer's data pages).
+    pub shared: u64,
+    /// Proportional set size: each page divided by the processes mapping it.
+    pub pss: u64,
+    pub rss: u64,
+}
+
+impl MemoryKinds {
+    /// The kinds of a running process now; None once it has gone.
+    pub fn read(pid: i32) -> Option<Self> {
+        let text = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+        let field = |name: &str| -> Option<u64> {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        };
+        let anonymous = field("Anonymous")?;
+        let private = field("Private_Clean")? + field("Private_Dirty")?;
+        Some(Self {
+            anonymous,
+            private_file: private.saturating_sub(anonymous),
+            shared: field("Shared_Clean")? + field("Shared_Dirty")?,
+            pss: field("Pss")?,
+            rss: field("Rss")?,
+        })
+    }
+
+    /// Each kind's largest value of the two (not necessarily at one moment).
+    pub fn max(self, other: Self) -> Self {
+        Self {
+            anonymous: self.anonymous.max(other.anonymous),
+            private_file: self.private_file.max(other.private_file),
+            shared: self.shared.max(other.shared),
+            pss: self.pss.max(other.pss),
+            rss: self.rss.max(other.rss),
+        }
+    }
+}
+
+/// Resident pages of the process's own executable file (its mappings in
+/// /proc/PID/smaps whose path is /proc/PID/exe), in KiB.
+pub fn binary_resident_kib(pid: i32) -> Option<u64> {
+    let exe = fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let exe_suffix = format!(" {}", exe.to_str()?);
+    let smaps = fs::read_to_string(format!("/proc/{pid}/smaps")).ok()?;
+    let mut total = 0;
+    let mut in_binary = false;
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        match words.next() {
+            // A mapping's header: `start-end perms offset dev inode [path]`.
+            Some(first) if first.contains('-') && !first.ends_with(':') => {
+                in_binary = line.ends_with(&exe_suffix);
+            }
+            Some("Rss:") if in_binary => {
+                total += words.next()?.parse::<u64>().ok()?;
+            }
+            _ => {}
+        }
+    }
+    Some(total)
+}
+
 /// A process's current resident memory (VmRSS), in KiB.
 pub fn resident_kib(pid: i32) -> Option<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Shows a size given in KiB as MiB, to 0.01.
+pub fn mib2(kib: u64) -> String {
+    format!("{:.2}", kib as f64 / 1024.0)
 }
 
 /// Shows a size given in KiB as MiB.

@@ -5,13 +5,15 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::thread;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use nix::time::{clock_getcpuclockid, clock_gettime};
 use nix::unistd::Pid;
 
-use crate::measure::last_line;
+use crate::measure::{last_line, MemoryKinds};
 
 /// Readlink targets of the fds a process holds once its BPF programs are
 /// attached: links, and perf events (tracepoint attachments, perf buffers).
@@ -20,6 +22,8 @@ const ATTACH_FD_TARGETS: [&str; 2] = ["anon_inode:bpf_link", "anon_inode:[perf_e
 const ATTACH_SETTLE: Duration = Duration::from_millis(200);
 const ATTACH_TIMEOUT: Duration = Duration::from_secs(15);
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
+/// How often memory is sampled while the tool runs a storm.
+const MEMORY_SAMPLE_INTERVAL: Duration = Duration::from_millis(10);
 /// How long a tool gets to exit after SIGINT before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -48,6 +52,29 @@ pub struct Running {
     pub attached_after: Duration,
     pub stdout_path: PathBuf,
     pub stderr_path: PathBuf,
+    /// Each memory kind's largest sample from spawn to attached (sampled
+    /// as often as the attach fds are polled): loading is when libbpf
+    /// holds the kernel's BTF.
+    pub memory_peak: MemoryKinds,
+}
+
+/// What the kernel counted for the BPF programs a process holds
+/// (BPF_ENABLE_STATS), summed over them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BpfStats {
+    /// run_time_ns.
+    pub time: Duration,
+    /// run_cnt: how many times they ran.
+    pub runs: u64,
+}
+
+impl BpfStats {
+    pub fn since(self, start: Self) -> Self {
+        Self {
+            time: self.time.saturating_sub(start.time),
+            runs: self.runs.saturating_sub(start.runs),
+        }
+    }
 }
 
 /// How a tool ended, from wait4.
@@ -83,7 +110,11 @@ impl Tool {
 
         let mut attach_fds = 0;
         let mut changed_at = spawned_at;
+        let mut memory_peak = MemoryKinds::default();
         loop {
+            if let Some(memory) = MemoryKinds::read(pid) {
+                memory_peak = memory_peak.max(memory);
+            }
             if let Some(exited) = reap(pid, libc::WNOHANG) {
                 let said = last_line(&stderr_path).unwrap_or_else(|| "no message".into());
                 return Err(format!("{} before attaching: {said}", exited.status_text()));
@@ -100,6 +131,7 @@ impl Tool {
                     attached_after: changed_at - spawned_at,
                     stdout_path,
                     stderr_path,
+                    memory_peak,
                 });
             }
             if now - spawned_at >= ATTACH_TIMEOUT {
@@ -124,10 +156,12 @@ impl Running {
         clock_gettime(clock).ok().map(Duration::from)
     }
 
-    /// Time the kernel has spent in the tool's BPF programs so far, summed
-    /// over the programs it holds (`run_time_ns` of their fdinfo); None when
-    /// the kernel keeps no such statistics (the benchmark turns them on).
-    pub fn bpf_run_time(&self) -> Option<Duration> {
+    /// What the kernel has counted so far for the tool's BPF programs: the
+    /// programs of the BPF fds the process itself holds (`run_time_ns` and
+    /// `run_cnt` of their fdinfo), exactly the ones it loaded, whatever its
+    /// implementation; None when the kernel keeps no such statistics (the
+    /// benchmark turns them on) or the process holds no program.
+    pub fn bpf_stats(&self) -> Option<BpfStats> {
         let fds = fs::read_dir(format!("/proc/{}/fd", self.pid)).ok()?;
         let mut total = None;
         for fd in fds.filter_map(Result::ok) {
@@ -136,21 +170,48 @@ impl Running {
             {
                 continue;
             }
-            let info = fs::read_to_string(format!(
+            let Ok(info) = fs::read_to_string(format!(
                 "/proc/{}/fdinfo/{}",
                 self.pid,
                 fd.file_name().to_string_lossy()
-            ));
-            let nanos = info.ok().and_then(|info| {
+            )) else {
+                continue;
+            };
+            let field = |name: &str| -> Option<u64> {
                 info.lines()
-                    .find_map(|line| line.strip_prefix("run_time_ns:"))
-                    .and_then(|value| value.trim().parse().ok())
-            });
-            if let Some(nanos) = nanos {
-                *total.get_or_insert(Duration::ZERO) += Duration::from_nanos(nanos);
+                    .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))?
+                    .trim()
+                    .parse()
+                    .ok()
+            };
+            if let (Some(nanos), Some(runs)) = (field("run_time_ns"), field("run_cnt")) {
+                let total = total.get_or_insert(BpfStats::default());
+                total.time += Duration::from_nanos(nanos);
+                total.runs += runs;
             }
         }
         total
+    }
+
+    /// Samples the tool's memory by kind in a thread until `finish`.
+    pub fn sample_memory(&self) -> MemorySampler {
+        let pid = self.pid;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            let mut peak = MemoryKinds::default();
+            while !stopped.load(Ordering::Relaxed) {
+                if let Some(memory) = MemoryKinds::read(pid) {
+                    peak = peak.max(memory);
+                }
+                thread::sleep(MEMORY_SAMPLE_INTERVAL);
+            }
+            peak
+        });
+        MemorySampler {
+            stop,
+            thread: Some(thread),
+        }
     }
 
     /// SIGINT, as a user's Ctrl-C; SIGKILL if it does not exit in time.
@@ -165,6 +226,27 @@ impl Running {
         }
         signal(self.pid, libc::SIGKILL);
         reap(self.pid, 0).expect("a killed child can be reaped")
+    }
+}
+
+/// A thread sampling a process's memory (`Running::sample_memory`).
+pub struct MemorySampler {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<MemoryKinds>>,
+}
+
+impl MemorySampler {
+    /// Stops sampling: each kind's largest sample.
+    pub fn finish(mut self) -> MemoryKinds {
+        self.stop.store(true, Ordering::Relaxed);
+        let thread = self.thread.take().expect("joined once");
+        thread.join().unwrap_or_default()
+    }
+}
+
+impl Drop for MemorySampler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
