@@ -179,9 +179,9 @@ else
 	$(CARGO) test --release --no-fail-fast
 endif
 
-# Exec and connect storms with no tool, ours and a comparison tool (upstream's
-# from PATH or /usr/sbin, or COMPARE_EXECSNOOP / COMPARE_TCPCONNECT, paths
-# separated by ':'), in alternating rounds; tables of medians: slowdown with
+# Exec, connect and exit storms with no tool, ours and a comparison tool
+# (upstream's from PATH or /usr/sbin, or COMPARE_EXECSNOOP, COMPARE_TCPCONNECT
+# and COMPARE_EXITSNOOP, paths separated by ':'), in alternating rounds; tables of medians: slowdown with
 # the run's own noise band, CPU and BPF time per event, memory by kind.
 # BENCH_ARGS="--rounds 3" or "--soak 60" (a one-minute storm watching memory)
 # go to the benchmark.
@@ -193,7 +193,7 @@ bench: deps deps-bench
 # through tracefs, which is mounted when it is not (as root). Without the
 # package (no such package in this distribution) the benchmark runs without
 # upstream's, and says so.
-deps-bench: DEPS := libbpf-tools:/usr/sbin/execsnoop,/usr/sbin/tcpconnect
+deps-bench: DEPS := libbpf-tools:/usr/sbin/execsnoop,/usr/sbin/tcpconnect,/usr/sbin/exitsnoop
 deps-bench: export DEPS_SCRIPT = $(deps_script)
 deps-bench:
 	@bash -c "$$DEPS_SCRIPT" || echo "deps-bench: upstream's libbpf-tools not installed: the benchmark compares against nothing" >&2

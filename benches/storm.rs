@@ -1,13 +1,13 @@
-//! Storm benchmark (issue 4): how much an exec storm and a connect storm slow
-//! down while our execsnoop / tcpconnect trace them, what the tools cost in
+//! Storm benchmark (issue 4): how much an exec storm, a connect storm and an
+//! exit storm slow down while our execsnoop / tcpconnect / exitsnoop trace them, what the tools cost in
 //! CPU and memory, whether they report every event, and the same for a
 //! comparison tool when one is found. A benchmark: it never fails on a number.
 //!
 //! As root: `cargo bench --bench storm [-- --rounds N --execs N --connects N]`
 //! or `cargo bench --bench storm -- --soak SECONDS`.
-//! COMPARE_EXECSNOOP / COMPARE_TCPCONNECT name the comparison tools (paths
-//! separated by `:`); by default `execsnoop` / `tcpconnect` from PATH or
-//! /usr/sbin, if not ours.
+//! COMPARE_EXECSNOOP / COMPARE_TCPCONNECT / COMPARE_EXITSNOOP name the
+//! comparison tools (paths separated by `:`); by default the tool of the same
+//! name from PATH or /usr/sbin, if not ours.
 
 #[path = "storm/measure.rs"]
 mod measure;
@@ -93,6 +93,8 @@ impl Options {
 enum Workload {
     Exec,
     Connect,
+    /// The exec storm, its processes' ends traced.
+    Exit,
 }
 
 impl Workload {
@@ -100,6 +102,7 @@ impl Workload {
         match self {
             Workload::Exec => "exec storm",
             Workload::Connect => "connect storm",
+            Workload::Exit => "exit storm",
         }
     }
 
@@ -109,6 +112,10 @@ impl Workload {
             Workload::Exec => {
                 let storm = ExecStorm::new(&run_id.to_string());
                 Ok((storm.run(size), storm.pattern()))
+            }
+            Workload::Exit => {
+                let storm = ExecStorm::new(&run_id.to_string());
+                Ok((storm.run(size), storm.exit_pattern()))
             }
             Workload::Connect => {
                 let storm = ConnectStorm::listen()
@@ -207,6 +214,9 @@ const ATTACH_WAYS: [(&[Variable], &[&str]); 4] = [
 
 /// The context columns' flags: their cost is measured beside the default's.
 const EXECSNOOP_CONTEXT_FLAGS: [&str; 3] = ["--container", "--ancestors", "--cwd"];
+/// exitsnoop with the command line of each exit (three more programs where
+/// an exit begins).
+const EXITSNOOP_CMDLINE_FLAGS: [&str; 2] = ["--max-args", "20"];
 
 /// Ours, then the comparison tools: those `compare_variable` names (paths
 /// separated by `:`, as in PATH: upstream's and an older build of ours, say),
@@ -291,13 +301,20 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
             ],
         );
     }
+    let exitsnoop = env!("CARGO_BIN_EXE_exitsnoop");
+    let mut exit_tools = tools("exitsnoop", exitsnoop, "COMPARE_EXITSNOOP");
+    exit_tools.insert(
+        1,
+        ours_with("exitsnoop", exitsnoop, &[], &EXITSNOOP_CMDLINE_FLAGS),
+    );
     let plan = [
         (Workload::Exec, options.execs, exec_tools),
         (Workload::Connect, options.connects, connect_tools),
+        (Workload::Exit, options.execs, exit_tools),
     ];
     let load_at_start = load_average();
     println!(
-        "{} rounds of {} execs and {} connects; load average {load_at_start}; tools: {}",
+        "{} rounds of {} execs (and exits) and {} connects; load average {load_at_start}; tools: {}",
         options.rounds,
         options.execs,
         options.connects,

@@ -17,6 +17,9 @@ pub enum EventPattern {
     /// with --outcome (the storm's connects are all `ok`), is the storm
     /// listener's port.
     Connect { port: String },
+    /// Exit lines (exitsnoop's columns: PCOMM PID PPID ...): a `comm`
+    /// process whose parent is `ppid` (the storm), each pid counted once.
+    Exit { comm: String, ppid: String },
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -29,7 +32,8 @@ pub struct EventCounts {
 
 struct EventTally {
     pattern: EventPattern,
-    /// Exec marker indices already counted, so a repeated line counts once.
+    /// Exec marker indices (exit pids) already counted, so a repeated line
+    /// counts once.
     seen_markers: Vec<bool>,
     counts: EventCounts,
 }
@@ -62,6 +66,26 @@ impl EventTally {
                     .is_some_and(|rest| rest.chars().next().is_none_or(char::is_whitespace));
                 if complete {
                     self.counts.complete_args += 1;
+                }
+            }
+            EventPattern::Exit { comm, ppid } => {
+                let mut columns = line.split_whitespace();
+                let (Some(shown_comm), Some(pid), Some(shown_ppid)) =
+                    (columns.next(), columns.next(), columns.next())
+                else {
+                    return;
+                };
+                let Ok(pid) = pid.parse::<usize>() else {
+                    return;
+                };
+                if shown_comm != comm || shown_ppid != ppid {
+                    return;
+                }
+                if pid >= self.seen_markers.len() {
+                    self.seen_markers.resize(pid + 1, false);
+                }
+                if !std::mem::replace(&mut self.seen_markers[pid], true) {
+                    self.counts.reported += 1;
                 }
             }
             EventPattern::Connect { port } => {

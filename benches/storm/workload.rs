@@ -1,4 +1,5 @@
-//! The two storms the tools are measured under. Each storm tags its events
+//! The storms the tools are measured under (an exec storm is an exit storm
+//! too: each exec'd program ends). Each storm tags its events
 //! so that the lines it caused can be told apart from the rest of the system's.
 
 use std::ffi::{c_char, CString};
@@ -48,6 +49,16 @@ impl ExecStorm {
             fixed_args: (1..=FIXED_ARG_COUNT)
                 .map(|n| CString::new(format!("argument-{n:02}")).expect("no NUL"))
                 .collect(),
+        }
+    }
+
+    /// The exits of the storm's processes: each exec'd program ends, a
+    /// child of this process.
+    pub fn exit_pattern(&self) -> EventPattern {
+        let program = std::path::Path::new(EXEC_PROGRAM).file_name();
+        EventPattern::Exit {
+            comm: program.map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
+            ppid: std::process::id().to_string(),
         }
     }
 
