@@ -886,9 +886,12 @@ fn latency_ms(row: &Row) -> f64 {
 }
 
 /// Port numbers no other test uses while these are alive: each is held by
-/// a loopback listener (the connects that use them go elsewhere).
+/// a listener (the connects that use them go elsewhere).
 fn reserved_ports<const N: usize>() -> ([TcpListener; N], [u16; N]) {
-    let reserved = [(); N].map(|()| listen(LOCALHOST_V4));
+    // On every address of both families ([::], dual stack): no test running
+    // beside this one can listen on such a port, on ::1 either, and be taken
+    // for it by its DPORT.
+    let reserved = [(); N].map(|()| listen(IpAddr::V6(Ipv6Addr::UNSPECIFIED)));
     let ports = reserved.each_ref().map(|(_, port)| *port);
     (reserved.map(|(listener, _)| listener), ports)
 }
