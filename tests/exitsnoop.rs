@@ -10,7 +10,7 @@ use std::ffi::c_void;
 use std::fs;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use common::contract::{self, TracedTool};
 use common::host::{path_arg, setpriv_as, test_pid, TestCgroup};
@@ -25,12 +25,22 @@ const HEADER: &str = "PCOMM            PID     PPID    TID     AGE(s)  EXIT_CODE
 
 /// How the pipeline's contract (tests/common/contract.rs) drives exitsnoop:
 /// an event is the end of a process with a name of its own (a symlink to
-/// /bin/true, which exits 0), run as [`EVENT_UID`].
+/// /bin/true, which exits 0), run as the uid of the test's thread (`-u`
+/// keeps every other exit on the host, and every other test's, out of the
+/// tool). `--max-args 1` shows argv[0], the link's path: a flood event's
+/// is nearly 4 KiB long, so a few dozen fill a pipe or the channel (the
+/// process spawns are what an emulated kernel is slow at).
 struct Exitsnoop;
 
-/// The uid the contract's processes run as: `-u` keeps, in the kernel, every
-/// other exit on the host out of the tool.
-const EVENT_UID: u32 = 4324;
+/// The uid of this test thread's processes: one of its own, so that no
+/// process of another test running beside it passes the tool's `-u`.
+fn event_uid() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(43_000);
+    thread_local! {
+        static UID: u32 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    UID.with(|uid| *uid)
+}
 
 /// A process named `comm` (at most 15 bytes, so its whole name), run as
 /// `link`, a symlink to /bin/true.
@@ -41,12 +51,18 @@ struct Process {
 }
 
 impl Process {
-    fn new(label: &str) -> Self {
+    /// `long`: the link's path (argv[0]) is nearly 4 KiB long.
+    fn new(label: &str, long: bool) -> Self {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let comm = format!("{}-{n:05}", &label[..label.len().min(8)]);
         let dir = TempDir::new("exitsnoop-event");
-        let link = dir.path().join(&comm);
+        let mut parent = dir.path().to_path_buf();
+        if long {
+            parent.extend((0..15).map(|level| format!("{level:02}{}", "d".repeat(240))));
+            fs::create_dir_all(&parent).expect("make the long directory");
+        }
+        let link = parent.join(&comm);
         std::os::unix::fs::symlink("/bin/true", &link).expect("symlink to /bin/true");
         Self {
             comm,
@@ -55,7 +71,8 @@ impl Process {
         }
     }
 
-    /// Its row; AGE(s) is the tool's to measure (`is_row`).
+    /// Its row in upstream's columns (the ARGS the contract's flags add
+    /// come after, `is_row`); AGE(s) is the tool's to measure.
     fn row(&self, pid: u32) -> String {
         let (comm, ppid) = (&self.comm, test_pid());
         format!("{comm:<16} {pid:<7} {ppid:<7} {pid:<7} ?       0")
@@ -64,33 +81,37 @@ impl Process {
 
 impl TracedTool for Exitsnoop {
     const NAME: &'static str = "exitsnoop";
-    // 96 bytes per record (88 and the ring's 8), 75 KiB in all: more than
-    // the 64 KiB channel `only` asks for, whatever the host's CPU count.
-    const BURST: usize = 800;
+    // A flood event's record is about 4 KiB (its command line), 160 KiB in
+    // all: more than the 64 KiB channel `only` asks for, on any host.
+    const BURST: usize = 40;
     type Event = Process;
 
     fn event(label: &str) -> Process {
-        Process::new(label)
+        Process::new(label, false)
     }
 
-    /// `-u`, and the smallest channel (exits make small records: a burst
-    /// that overflows the default channel of a big host would be long).
+    fn flood_event(label: &str) -> Process {
+        Process::new(label, true)
+    }
+
+    /// `-u`, the smallest channel, and argv[0].
     fn only(_: &[&Process]) -> Vec<String> {
-        ["-u", &EVENT_UID.to_string(), "--buffer-size", "64K"]
+        let uid = event_uid().to_string();
+        ["-u", &uid, "--buffer-size", "64K", "--max-args", "1"]
             .map(String::from)
             .to_vec()
     }
 
     fn cause(process: &Process) -> String {
         let mut command = Command::new(&process.link);
-        command.uid(EVENT_UID).gid(EVENT_UID);
+        command.uid(event_uid()).gid(event_uid());
         let (pid, status) = run(&mut command);
         assert!(status.success(), "{command:?}: {status}");
         process.row(pid)
     }
 
     fn script(process: &Process) -> String {
-        let uid = EVENT_UID;
+        let uid = event_uid();
         let link = process.link.display();
         format!("exec setpriv --reuid {uid} --regid {uid} --clear-groups {link}")
     }
@@ -103,11 +124,18 @@ impl TracedTool for Exitsnoop {
         line.contains(&process.comm)
     }
 
-    /// The row, but for AGE(s), which must be a number of seconds.
+    /// The row, but for AGE(s), which must be a number of seconds, and with
+    /// the ARGS column when the contract's flags asked for it: argv[0].
     fn is_row(row: &str, line: &str) -> bool {
         let age = line.get(41..48).map(str::trim_end);
+        let (Some(expected), Some(shown)) = (row.get(48..), line.get(48..)) else {
+            return false;
+        };
+        let args_added = shown
+            .strip_prefix(expected)
+            .is_some_and(|args| args.is_empty() || args.starts_with(" /"));
         line.get(..41) == row.get(..41)
-            && line.get(48..) == row.get(48..)
+            && args_added
             && age.is_some_and(|age| age.parse::<f64>().is_ok())
     }
 
