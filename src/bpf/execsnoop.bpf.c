@@ -29,6 +29,8 @@
 const volatile pid_t filter_ppid = 0;
 /* -x: the syscall tracepoints are loaded and keep pending_execs. */
 const volatile bool report_failed = false;
+/* The process's start time (its identity, with pid): JSON shows it. */
+const volatile bool record_process_start = false;
 /* The context sections of the record: --ancestors, --container, --cwd. */
 const volatile bool report_ancestors = false;
 const volatile bool report_cgroup_path = false;
@@ -76,7 +78,8 @@ static __always_inline struct exec_event *new_event(struct task_struct *task, in
 	event->header.timestamp_ns = bpf_ktime_get_ns();
 	event->header.cgroup_id = bpf_get_current_cgroup_id();
 	event->header.pid = bpf_get_current_pid_tgid() >> 32;
-	event->header.process_start_boottime_ns = process_start_boottime(task);
+	event->header.process_start_boottime_ns =
+		record_process_start ? process_start_boottime(task) : 0;
 	event->header.ppid = BPF_CORE_READ(parent, tgid);
 	event->header.uid = (u32)bpf_get_current_uid_gid();
 	event->header.retval = retval;

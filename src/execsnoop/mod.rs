@@ -77,6 +77,7 @@ impl Tool for Execsnoop {
         globals.report_ancestors = cli.ancestors;
         globals.report_cgroup_path = cli.container;
         globals.report_cwd = cli.cwd;
+        globals.record_process_start = cli.common.json;
         if let Some(ppid) = cli.ppid {
             globals.filter_ppid = ppid;
         }
