@@ -19,7 +19,7 @@ use std::ptr;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::contract::{self, TracedTool};
+use common::contract::{self, refused, Refused, TracedTool};
 use common::host::{
     bpf_map_types, cgroup2_mount, current_thread_comm, in_private_mount_namespace, path_arg,
     setpriv_as, test_pid, tracefs_mounted_in, TestCgroup, BPF_MAP_TYPE_RINGBUF, UNMOUNT_TRACEFS,
@@ -148,17 +148,13 @@ impl TracedTool for Execsnoop {
         line.contains(&exec.marker)
     }
 
-    fn bad_arguments() -> Vec<(Vec<String>, Vec<&'static str>)> {
-        let case = |args: &[&str], mentioned| {
-            let args = args.iter().map(|arg| arg.to_string()).collect();
-            (args, mentioned)
-        };
+    fn bad_arguments() -> Vec<Refused> {
         vec![
-            case(
+            refused(
                 &["--max-args", "0"],
-                vec!["Invalid MAX_ARGS 0, should be in [1, 60] range"],
+                &["Invalid MAX_ARGS 0, should be in [1, 60] range"],
             ),
-            case(&["-u", "nosuchuser"], vec!["nosuchuser"]),
+            refused(&["-u", "nosuchuser"], &["nosuchuser"]),
         ]
     }
 }

@@ -12,7 +12,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-use common::contract::{self, TracedTool};
+use common::contract::{self, refused, Refused, TracedTool};
 use common::host::{path_arg, setpriv_as, test_pid, TestCgroup};
 use common::temp_dir::TempDir;
 use common::{assert_one_error_line, run, unique_marker, Tool, TIMEOUT};
@@ -139,18 +139,14 @@ impl TracedTool for Exitsnoop {
             && age.is_some_and(|age| age.parse::<f64>().is_ok())
     }
 
-    fn bad_arguments() -> Vec<(Vec<String>, Vec<&'static str>)> {
-        let case = |args: &[&str], mentioned| {
-            let args = args.iter().map(|arg| arg.to_string()).collect();
-            (args, mentioned)
-        };
+    fn bad_arguments() -> Vec<Refused> {
         vec![
-            case(
+            refused(
                 &["--max-args", "0"],
-                vec!["Invalid MAX_ARGS 0, should be in [1, 60] range"],
+                &["Invalid MAX_ARGS 0, should be in [1, 60] range"],
             ),
-            case(&["-u", "nosuchuser"], vec!["nosuchuser"]),
-            case(&["-p", "0"], vec!["is not a process id"]),
+            refused(&["-u", "nosuchuser"], &["nosuchuser"]),
+            refused(&["-p", "0"], &["is not a process id"]),
         ]
     }
 }

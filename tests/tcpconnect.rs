@@ -23,7 +23,7 @@ use std::process::{Command, ExitCode};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::contract::{self, TracedTool};
+use common::contract::{self, refused, Refused, TracedTool};
 use common::host::{
     bpf_map_types, bpf_maps, current_thread_comm, lost_events_reported, setpriv_as, test_pid,
     TestCgroup, TestNetns, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
@@ -162,24 +162,18 @@ impl TracedTool for Tcpconnect {
             || line.split_whitespace().last() == Some(&port)
     }
 
-    fn bad_arguments() -> Vec<(Vec<String>, Vec<&'static str>)> {
+    fn bad_arguments() -> Vec<Refused> {
         let too_many_ports = (1..=65)
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
             .join(",");
-        [
-            (["-P", "0"].as_slice(), "'0'"),
-            (&["-P", "70000"], "'70000'"),
-            (&["-P", &too_many_ports], "at most 64"),
-            (&["-p", "abc"], "'abc'"),
-            (&["-u", "nosuchuser"], "no such user 'nosuchuser'"),
+        vec![
+            refused(&["-P", "0"], &["'0'"]),
+            refused(&["-P", "70000"], &["'70000'"]),
+            refused(&["-P", &too_many_ports], &["at most 64"]),
+            refused(&["-p", "abc"], &["'abc'"]),
+            refused(&["-u", "nosuchuser"], &["no such user 'nosuchuser'"]),
         ]
-        .into_iter()
-        .map(|(args, mentioned)| {
-            let args = args.iter().map(|arg| arg.to_string()).collect();
-            (args, vec![mentioned])
-        })
-        .collect()
     }
 }
 

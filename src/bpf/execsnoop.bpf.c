@@ -112,16 +112,10 @@ static __always_inline u32 read_exec_context(struct exec_event *event, struct ta
 	if (report_ancestors)
 		offset = read_ancestors(task, (void *)event->data, &event->header.ancestor_count,
 					&event->header.ancestors_cut) & 255;
-	if (report_cgroup_path) {
-		path = read_cgroup_path(task, CGROUP_PATH_MAX_LEN);
-		if (path) {
-			len = path_len(path) & CGROUP_PATH_MAX_LEN;
-			bpf_probe_read_kernel(event->data + (offset & 255), len, path_text(path));
-			event->header.cgroup_path_size = len;
-			event->header.cgroup_path_cut = path->cut;
-			offset += len;
-		}
-	}
+	if (report_cgroup_path)
+		offset = append_cgroup_path(task, event->data, offset,
+					    &event->header.cgroup_path_size,
+					    &event->header.cgroup_path_cut);
 	if (report_cwd) {
 		path = read_cwd(task, CWD_MAX_LEN);
 		if (path) {

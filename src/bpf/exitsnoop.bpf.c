@@ -190,22 +190,15 @@ static __always_inline bool first_report(u32 pid, u64 start_boottime)
  * goes (below 2048, see EXIT_DATA_SIZE). */
 static __always_inline u32 read_exit_context(struct exit_event *event, struct task_struct *task)
 {
-	struct path_builder *path;
-	u32 offset = 0, len;
+	u32 offset = 0;
 
 	if (report_ancestors)
 		offset = read_ancestors(task, (void *)event->data, &event->header.ancestor_count,
 					&event->header.ancestors_cut) & 255;
-	if (report_cgroup_path) {
-		path = read_cgroup_path(task, CGROUP_PATH_MAX_LEN);
-		if (path) {
-			len = path_len(path) & CGROUP_PATH_MAX_LEN;
-			bpf_probe_read_kernel(event->data + (offset & 255), len, path_text(path));
-			event->header.cgroup_path_size = len;
-			event->header.cgroup_path_cut = path->cut;
-			offset += len;
-		}
-	}
+	if (report_cgroup_path)
+		offset = append_cgroup_path(task, event->data, offset,
+					    &event->header.cgroup_path_size,
+					    &event->header.cgroup_path_cut);
 	return offset & 2047;
 }
 

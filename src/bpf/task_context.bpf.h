@@ -167,6 +167,26 @@ done:
 }
 
 /*
+ * Appends the task's cgroup path (see read_cgroup_path) to a record's data at
+ * offset (below 256: after the ancestors, if any), with its size and whether
+ * it was cut; returns the offset after it.
+ */
+static __always_inline u32 append_cgroup_path(struct task_struct *task, u8 *data, u32 offset,
+					      u16 *size, u8 *cut)
+{
+	struct path_builder *path = read_cgroup_path(task, CGROUP_PATH_MAX_LEN);
+	u32 len;
+
+	if (!path)
+		return offset;
+	len = path_len(path) & CGROUP_PATH_MAX_LEN;
+	bpf_probe_read_kernel(data + (offset & 255), len, path_text(path));
+	*size = len;
+	*cut = path->cut;
+	return offset + len;
+}
+
+/*
  * The task's working directory, relative to the task's own root directory
  * (what getcwd() returns in it: in a chroot or a container, the path it
  * sees). Walks dentries up to the root of each mount, then on from the

@@ -83,9 +83,22 @@ pub trait TracedTool: 'static {
         line == row
     }
 
-    /// Command lines the tool refuses on its own, each with what the error
-    /// line must mention.
-    fn bad_arguments() -> Vec<(Vec<String>, Vec<&'static str>)>;
+    /// Command lines the tool refuses on its own.
+    fn bad_arguments() -> Vec<Refused>;
+}
+
+/// A command line the tool must refuse, and what its error line must
+/// mention.
+pub struct Refused {
+    args: Vec<String>,
+    mentioned: Vec<&'static str>,
+}
+
+pub fn refused(args: &[&str], mentioned: &[&'static str]) -> Refused {
+    Refused {
+        args: args.iter().map(|arg| arg.to_string()).collect(),
+        mentioned: mentioned.to_vec(),
+    }
 }
 
 /// The contract's trials for tool `T`, named `contract::TEST`.
@@ -608,8 +621,8 @@ fn help_usage_and_version_print_and_exit_0<T: TracedTool>() {
 /// and what is wrong, nothing on stdout, and exit status 64 (EX_USAGE, as
 /// upstream's argp).
 fn bad_flags_are_one_line_on_stderr_and_exit_64<T: TracedTool>() {
-    let unknown = (vec!["--no-such-flag".to_string()], vec!["--no-such-flag"]);
-    for (args, mentioned) in [unknown].into_iter().chain(T::bad_arguments()) {
+    let unknown = refused(&["--no-such-flag"], &["--no-such-flag"]);
+    for Refused { args, mentioned } in [unknown].into_iter().chain(T::bad_arguments()) {
         let finished = Tool::spawn(command::<T>(&args)).wait_for_exit(TIMEOUT);
         let line = assert_one_error_line(&finished);
         assert!(
