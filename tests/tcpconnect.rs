@@ -35,7 +35,7 @@ use common::temp_dir::TempDir;
 use common::trials::{bpf_test, bpf_test_alone};
 use common::{assert_one_error_line, run, Finished, Gated, Tool, TIMEOUT};
 use net::{
-    hold_connects_main, silent, Connecting, HeldConnects, SilentNetns, SynCatcher,
+    hold_connects_main, silent, HeldConnects, RefusingPort, SilentNetns, SynCatcher, TcpSocket,
     HELD_CONNECTS_TIMEOUT,
 };
 use nix::sys::signal::Signal;
@@ -57,11 +57,6 @@ fn listen(ip: IpAddr) -> (TcpListener, u16) {
     let listener = TcpListener::bind((ip, 0)).expect("bind a loopback listener");
     let port = listener.local_addr().expect("listener address").port();
     (listener, port)
-}
-
-/// A port nothing listens on: the connect's SYN is answered by a RST.
-fn closed_port(ip: IpAddr) -> u16 {
-    listen(ip).1
 }
 
 /// Connects to `addr` and closes at once; a refused connect still sent its SYN.
@@ -98,10 +93,19 @@ fn connect_as_user(uid: u32, port: u16) -> u32 {
 struct Tcpconnect;
 
 /// A port of the test's own: a listener's, or (for floods: a refused
-/// connect leaves no socket in TIME_WAIT) one nothing listens on.
-struct Port {
-    listener: Option<TcpListener>,
-    port: u16,
+/// connect leaves no socket in TIME_WAIT) one that refuses.
+enum Port {
+    Listening(TcpListener, u16),
+    Refusing(RefusingPort),
+}
+
+impl Port {
+    fn number(&self) -> u16 {
+        match self {
+            Port::Listening(_, port) => *port,
+            Port::Refusing(refusing) => refusing.port(),
+        }
+    }
 }
 
 /// The default row of a connect to 127.0.0.1:`port`.
@@ -122,42 +126,39 @@ impl TracedTool for Tcpconnect {
 
     fn event(_: &str) -> Port {
         let (listener, port) = listen(LOCALHOST_V4);
-        Port {
-            listener: Some(listener),
-            port,
-        }
+        Port::Listening(listener, port)
     }
 
     fn flood_event(_: &str) -> Port {
-        Port {
-            listener: None,
-            port: closed_port(LOCALHOST_V4),
-        }
+        Port::Refusing(RefusingPort::bind())
     }
 
     fn only(events: &[&Port]) -> Vec<String> {
-        let ports: Vec<String> = events.iter().map(|event| event.port.to_string()).collect();
+        let ports: Vec<String> = events
+            .iter()
+            .map(|event| event.number().to_string())
+            .collect();
         vec!["-P".into(), ports.join(",")]
     }
 
     fn cause(event: &Port) -> String {
-        match &event.listener {
-            Some(listener) => drop(connect_and_accept(listener)),
-            None => connect(SocketAddr::new(LOCALHOST_V4, event.port)),
+        match event {
+            Port::Listening(listener, _) => drop(connect_and_accept(listener)),
+            Port::Refusing(refusing) => connect(SocketAddr::new(LOCALHOST_V4, refusing.port())),
         }
-        loopback_row(test_pid(), &current_thread_comm(), event.port)
+        loopback_row(test_pid(), &current_thread_comm(), event.number())
     }
 
     fn script(event: &Port) -> String {
-        bash_connect_v4(event.port)
+        bash_connect_v4(event.number())
     }
 
     fn script_row(event: &Port, pid: u32) -> String {
-        loopback_row(pid, "bash", event.port)
+        loopback_row(pid, "bash", event.number())
     }
 
     fn mentions(event: &Port, line: &str) -> bool {
-        let port = event.port.to_string();
+        let port = event.number().to_string();
         line.contains(&format!("\"dport\":{port},"))
             || line.split_whitespace().last() == Some(&port)
     }
@@ -210,7 +211,8 @@ fn check_traces_ipv4(command: Command) -> Finished {
 
 fn ipv4_connect_is_one_row_with_pid_comm_and_addresses() {
     let (listener, port) = listen(LOCALHOST_V4);
-    let refused = closed_port(LOCALHOST_V4);
+    let refusing = RefusingPort::bind();
+    let refused = refusing.port();
     let mut trace = trace(&[]);
     assert_eq!(
         trace.header,
@@ -630,7 +632,8 @@ fn json_lines_carry_every_field() {
 fn count_mode_json_is_one_object_with_the_counts() {
     let mut tool = Tool::spawn(tcpconnect_command(&["-c", "--json"]));
     tool.wait_for_ready_line(TIMEOUT);
-    let port = closed_port(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let refusing = RefusingPort::bind();
+    let port = refusing.port();
     for _ in 0..4 {
         connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
     }
@@ -652,7 +655,8 @@ fn count_mode_json_is_one_object_with_the_counts() {
 fn connect_that_fails_after_syn_sent_is_not_reported() {
     let netns = TestNetns::add();
     netns.sh("ip link set lo up && sysctl -q -w net.ipv4.ip_local_port_range='40000 40001'");
-    let sentinel_port = closed_port(LOCALHOST_V4);
+    let sentinel = RefusingPort::bind();
+    let sentinel_port = sentinel.port();
 
     let port = 4711;
     let ports = format!("{port},{sentinel_port}");
@@ -903,7 +907,8 @@ fn check_way_reports_results(way: AttachWay) {
     let (listener_v4, port_v4) = listen(LOCALHOST_V4);
     let (listener_v6, port_v6) = listen(LOCALHOST_V6);
     let (mapped_listener, mapped_port) = listen(LOCALHOST_V4);
-    let refused_port = closed_port(LOCALHOST_V4);
+    let refusing = RefusingPort::bind();
+    let refused_port = refusing.port();
     let (_reserved, [closed_port, unreachable_port, timeout_port, pending_port, no_route_port]) =
         reserved_ports();
     let mut trace = Trace::start(way.command(&["--outcome", "-s"]));
@@ -920,17 +925,17 @@ fn check_way_reports_results(way: AttachWay) {
     let (_mapped_server, mapped_peer) = mapped_listener.accept().expect("accept");
     connect(SocketAddr::new(LOCALHOST_V4, refused_port));
     let (closed_sport, unreachable_sport, timeout, pending, pending_started) = netns.run(|| {
-        let closed = Connecting::start(silent(1, closed_port), None);
+        let closed = TcpSocket::start_connect(silent(1, closed_port), None);
         let closed_sport = closed.local_port();
         thread::sleep(CLOSED_AFTER);
         drop(closed);
         let syns = SynCatcher::open();
-        let unreachable = Connecting::start(silent(2, unreachable_port), None);
+        let unreachable = TcpSocket::start_connect(silent(2, unreachable_port), None);
         syns.answer_host_unreachable(unreachable.local_port());
         assert_eq!(unreachable.wait_for_error(), libc::EHOSTUNREACH);
-        let timeout = Connecting::start(silent(3, timeout_port), None);
+        let timeout = TcpSocket::start_connect(silent(3, timeout_port), None);
         // Resent long after the test ends, unlike the namespace's default.
-        let pending = Connecting::start(silent(4, pending_port), Some(6));
+        let pending = TcpSocket::start_connect(silent(4, pending_port), Some(6));
         let pending_started = Instant::now();
         // No route to TEST-NET-1 here: connect() fails before SYN_SENT.
         let no_route = SocketAddr::from(([192, 0, 2, 1], no_route_port));
@@ -1025,7 +1030,8 @@ fn check_way_reports_results(way: AttachWay) {
 fn check_way_counts_per_result(way: AttachWay) {
     let netns = SilentNetns::shared();
     let (listener, ok_port) = listen(LOCALHOST_V4);
-    let refused_port = closed_port(LOCALHOST_V4);
+    let refusing = RefusingPort::bind();
+    let refused_port = refusing.port();
     let (_reserved, [silent_port]) = reserved_ports();
     let ports = format!("{ok_port},{refused_port},{silent_port}");
     let count = CountRun::start_command(way.command(&["-c", "--outcome", "-P", &ports]));
@@ -1036,8 +1042,8 @@ fn check_way_counts_per_result(way: AttachWay) {
         connect(SocketAddr::new(LOCALHOST_V4, refused_port));
     }
     let pending = netns.run(|| {
-        drop(Connecting::start(silent(1, silent_port), None));
-        Connecting::start(silent(2, silent_port), Some(6))
+        drop(TcpSocket::start_connect(silent(1, silent_port), None));
+        TcpSocket::start_connect(silent(2, silent_port), Some(6))
     });
     let table = count.stop();
     drop(pending);
@@ -1088,7 +1094,8 @@ fn check_way_counts_per_result(way: AttachWay) {
 fn check_way_reports_failures_as_json_on_the_perf_buffer(way: AttachWay) {
     let netns = SilentNetns::shared();
     let (listener, ok_port) = listen(LOCALHOST_V4);
-    let refused_port = closed_port(LOCALHOST_V4);
+    let refusing = RefusingPort::bind();
+    let refused_port = refusing.port();
     let (_reserved, [pending_port]) = reserved_ports();
     let mut command = way.command(&["--json", "--failed"]);
     command.env("BPFTOOLS_EVENT_CHANNEL", "perf");
@@ -1108,7 +1115,7 @@ fn check_way_reports_failures_as_json_on_the_perf_buffer(way: AttachWay) {
     assert_eq!(refused["result"], "refused", "{refused}");
     assert!(refused["latency_ns"].as_u64().is_some(), "{refused}");
     assert_eq!(refused["pid"], test_pid(), "{refused}");
-    let pending = netns.run(|| Connecting::start(silent(1, pending_port), Some(6)));
+    let pending = netns.run(|| TcpSocket::start_connect(silent(1, pending_port), Some(6)));
     let finished = tool.stop_with(Signal::SIGINT);
     assert!(finished.status.success(), "{}", finished.status);
     let events: Vec<serde_json::Value> = finished

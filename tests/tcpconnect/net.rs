@@ -78,14 +78,15 @@ fn sockaddr(addr: SocketAddrV4) -> libc::sockaddr_in {
     }
 }
 
-/// An IPv4 TCP socket that connects without waiting for the answer, with
-/// TCP options set first if asked; closed on drop.
-pub struct Connecting(OwnedFd);
+/// An IPv4 TCP socket made with the raw calls, for what std does not
+/// offer (a connect not waited for, options set before it, a port bound
+/// without SO_REUSEADDR); closed on drop.
+pub struct TcpSocket(OwnedFd);
 
-impl Connecting {
+impl TcpSocket {
     /// Starts a connect to `addr`, its SYN resent up to `syn_count` times
     /// when given (TCP_SYNCNT, the socket's own tcp_syn_retries).
-    pub fn start(addr: SocketAddrV4, syn_count: Option<i32>) -> Self {
+    pub fn start_connect(addr: SocketAddrV4, syn_count: Option<i32>) -> Self {
         let socket = Self::socket(libc::SOCK_NONBLOCK).expect("a TCP socket");
         if let Some(count) = syn_count {
             socket.set(libc::TCP_SYNCNT, count).expect("TCP_SYNCNT");
@@ -118,6 +119,20 @@ impl Connecting {
             )
         };
         check(set).map(drop)
+    }
+
+    fn bind(&self, addr: SocketAddrV4) -> io::Result<()> {
+        let addr = sockaddr(addr);
+        let size = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        // SAFETY: addr is a sockaddr_in of the size given.
+        let bound = unsafe {
+            libc::bind(
+                self.0.as_raw_fd(),
+                (&addr as *const libc::sockaddr_in).cast(),
+                size,
+            )
+        };
+        check(bound).map(drop)
     }
 
     fn connect(&self, addr: SocketAddrV4) -> io::Result<()> {
@@ -176,6 +191,26 @@ impl Connecting {
         };
         check(got).expect("the connect's error");
         error
+    }
+}
+
+/// A port of 127.0.0.1 that refuses connects (a RST answers the SYN) and
+/// that no other socket takes while this lives: bound, not listening, and
+/// without SO_REUSEADDR, which both sockets would need to share it (std's
+/// listeners set it). A port merely found free could be given to a test
+/// running beside, whose listener would then accept the connect.
+pub struct RefusingPort(TcpSocket);
+
+impl RefusingPort {
+    pub fn bind() -> Self {
+        let socket = TcpSocket::socket(0).expect("a TCP socket");
+        let any_port = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0);
+        socket.bind(any_port).expect("bind a loopback port");
+        Self(socket)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.local_port()
     }
 }
 
@@ -294,7 +329,7 @@ pub fn hold_connects_main() -> Option<ExitCode> {
     let mut held = Vec::with_capacity(count);
     for i in 0..count {
         let port = HOLD_PORT_BASE + (i % HOLD_PORTS) as u16;
-        let connect = Connecting::socket(0).and_then(|socket| {
+        let connect = TcpSocket::socket(0).and_then(|socket| {
             socket.set(libc::TCP_FASTOPEN_CONNECT, 1)?;
             socket.connect(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))?;
             Ok(socket)
