@@ -15,6 +15,8 @@
 #   make docs         generate those man pages and completions into target/share
 #   make static       binaries needing nothing but the C library, in target/static/release
 #   make deb          a .deb of the static build, in target/deb (lintian-clean)
+#   make ARCH=arm64   (and deps, docs, install, deb) cross-builds for arm64 into
+#                     target/arm64, in a Debian root (packaging/cross/run)
 #   make clean        cargo clean
 #
 # Variables: PREFIX (/usr/local), SBINDIR ($(PREFIX)/sbin), SHAREDIR
