@@ -73,6 +73,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 ARCH ?=
 CROSS :=
 BIN_SUBDIR :=
+DEB_ENV :=
 ifneq ($(ARCH),)
 ifneq ($(ARCH),$(shell dpkg --print-architecture 2>/dev/null))
 ifneq ($(filter deps-kernels deps-bench run test test-kernels bench bench-kernel lint,$(MAKECMDGOALS)),)
@@ -90,8 +91,9 @@ ifeq ($(RUST_TARGET),)
 $(error ARCH=$(ARCH) is not an architecture the cross build knows: ARCH=arm64 is)
 endif
 BIN_SUBDIR := $(RUST_TARGET)/
-# The .deb's changelog is dated by the last commit; git does not run in the root.
-export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+# build-deb dates the changelog by the last commit, and git does not run in
+# the root. (Only there: the cc crate rebuilds libbpf when it changes.)
+DEB_ENV := SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null)
 endif
 endif
 RELEASE_DIR ?= $(TARGET_DIR)/$(BIN_SUBDIR)release
@@ -341,7 +343,7 @@ endif
 		ZSHCOMPDIR=/usr/share/zsh/vendor-completions \
 		RELEASE_DIR=$(DEB_BIN_DIR) DOCS_DIR=$(DEB_DOCS_DIR) \
 		TOOL_PREFIX='$(TOOL_PREFIX)' TOOL_SUFFIX='$(TOOL_SUFFIX)'
-	$(CROSS) packaging/deb/build-deb $(DEB_DIR)/build $(DEB_PACKAGE) '$(DEB_VERSION)' \
+	$(DEB_ENV) $(CROSS) packaging/deb/build-deb $(DEB_DIR)/build $(DEB_PACKAGE) '$(DEB_VERSION)' \
 		'$(DEB_MAINTAINER)' $(DEB_DIR)
 
 clean:
