@@ -15,6 +15,8 @@
 #   make docs         generate those man pages and completions into target/share
 #   make static       binaries needing nothing but the C library, in target/static/release
 #   make deb          a .deb of the static build, in target/deb (lintian-clean)
+#   make ARCH=arm64   (and deps, docs, install, deb) cross-builds for arm64 into
+#                     target/arm64, in a Debian root (packaging/cross/run)
 #   make clean        cargo clean
 #
 # Variables: PREFIX (/usr/local), SBINDIR ($(PREFIX)/sbin), SHAREDIR
@@ -62,7 +64,39 @@ export PATH := $(patsubst %/,%,$(dir $(CARGO))):$(PATH)
 endif
 
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
-RELEASE_DIR ?= $(TARGET_DIR)/release
+
+# ARCH=arm64 (a Debian architecture other than this machine's) cross-builds:
+# build, docs, install and deb run cargo, and build-deb, in a Debian
+# trixie root holding that architecture's toolchain (packaging/cross/run: set
+# up on first use or by `make deps ARCH=arm64`, kept in target/cross/). The
+# output goes to target/ARCH/, the binaries to target/ARCH/RUST_TARGET/release/.
+ARCH ?=
+CROSS :=
+BIN_SUBDIR :=
+DEB_ENV :=
+ifneq ($(ARCH),)
+ifneq ($(ARCH),$(shell dpkg --print-architecture 2>/dev/null))
+ifneq ($(filter deps-kernels deps-bench run test test-kernels bench bench-kernel lint,$(MAKECMDGOALS)),)
+$(error ARCH=$(ARCH) only builds (build, docs, install, deb): run, test, bench and lint without ARCH)
+endif
+ifneq ($(filter static,$(MAKECMDGOALS)),)
+$(error ARCH=$(ARCH) has no static build (trixie's libelf.a cannot be linked statically, see make deb): make build ARCH=$(ARCH))
+endif
+CROSS := packaging/cross/run $(ARCH)
+TARGET_DIR := $(TARGET_DIR)/$(ARCH)
+CARGO := $(CROSS) env CARGO_TARGET_DIR=$(TARGET_DIR) cargo
+HAVE_CARGO := yes
+RUST_TARGET := $(shell $(CROSS) --rust-target 2>/dev/null)
+ifeq ($(RUST_TARGET),)
+$(error ARCH=$(ARCH) is not an architecture the cross build knows: ARCH=arm64 is)
+endif
+BIN_SUBDIR := $(RUST_TARGET)/
+# build-deb dates the changelog by the last commit, and git does not run in
+# the root. (Only there: the cc crate rebuilds libbpf when it changes.)
+DEB_ENV := SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null)
+endif
+endif
+RELEASE_DIR ?= $(TARGET_DIR)/$(BIN_SUBDIR)release
 # Man pages and completions, laid out like PREFIX/share.
 DOCS_DIR ?= $(TARGET_DIR)/share
 
@@ -137,7 +171,10 @@ if (( $${#missing[@]} )); then
 else
 	echo "deps: nothing to install"
 fi
-if command -v "$(CARGO)" >/dev/null 2>&1; then
+if [[ -n "$(CROSS)" ]]; then
+	echo "deps: Rust for $(ARCH): trixie's, in the cross build's root"
+	$(CROSS)
+elif command -v "$(CARGO)" >/dev/null 2>&1; then
 	echo "deps: have    Rust: $$("$(CARGO)" --version)"
 else
 	echo "deps: no Rust toolchain: cargo is neither in PATH nor in ~/.cargo/bin." >&2
@@ -279,15 +316,26 @@ install: $(if $(NO_BUILD),,$(if $(HAVE_CARGO),build docs))
 # libbpf-tools only when a file name collides (no TOOL_PREFIX/TOOL_SUFFIX).
 # NO_BUILD=1 packages DEB_BIN_DIR and DEB_DOCS_DIR as they are (the tests
 # package their own build this way, without a second, static, build).
+# With ARCH, of the ordinary build, linking libelf and zlib as shared
+# libraries: trixie's libelf.a (elfutils 0.192) calls eu_search_tree_init and
+# the like from libeu, which no package ships, and needs libzstd.
 DEB_DIR ?= $(TARGET_DIR)/deb
+ifeq ($(CROSS),)
+DEB_BUILD := static
 DEB_BIN_DIR ?= $(STATIC_TARGET_DIR)/release
+DEB_CARGO = $(call STATIC_CARGO,run)
+else
+DEB_BUILD := build
+DEB_BIN_DIR ?= $(RELEASE_DIR)
+DEB_CARGO = $(CARGO) run --release
+endif
 DEB_DOCS_DIR ?= $(DEB_DIR)/share
 DEB_PACKAGE ?= libbpf-tools-rs
 DEB_MAINTAINER ?= $(shell git log -1 --format='%an <%ae>' 2>/dev/null)
 DEB_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-deb: $(if $(NO_BUILD),,static)
+deb: $(if $(NO_BUILD),,$(DEB_BUILD))
 ifeq ($(NO_BUILD),)
-	$(call STATIC_CARGO,run) --example gen-docs -- $(GEN_DOCS_ARGS) $(DEB_DOCS_DIR)
+	$(DEB_CARGO) --example gen-docs -- $(GEN_DOCS_ARGS) $(DEB_DOCS_DIR)
 endif
 	rm -rf $(DEB_DIR)/build
 	$(MAKE) --no-print-directory install NO_BUILD=1 PREFIX=/usr \
@@ -295,7 +343,7 @@ endif
 		ZSHCOMPDIR=/usr/share/zsh/vendor-completions \
 		RELEASE_DIR=$(DEB_BIN_DIR) DOCS_DIR=$(DEB_DOCS_DIR) \
 		TOOL_PREFIX='$(TOOL_PREFIX)' TOOL_SUFFIX='$(TOOL_SUFFIX)'
-	packaging/deb/build-deb $(DEB_DIR)/build $(DEB_PACKAGE) '$(DEB_VERSION)' \
+	$(DEB_ENV) $(CROSS) packaging/deb/build-deb $(DEB_DIR)/build $(DEB_PACKAGE) '$(DEB_VERSION)' \
 		'$(DEB_MAINTAINER)' $(DEB_DIR)
 
 clean:
