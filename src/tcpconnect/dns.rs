@@ -337,3 +337,325 @@ impl Names {
         (!line.is_empty()).then_some(line)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use simple_dns::rdata::{A, AAAA, CNAME};
+    use simple_dns::{Question, ResourceRecord, CLASS, TYPE};
+
+    use super::*;
+
+    fn question(name: &str, qtype: TYPE) -> Question<'_> {
+        Question::new(Name::new_unchecked(name), qtype.into(), CLASS::IN.into(), false)
+    }
+
+    fn query(id: u16, name: &str, qtype: TYPE) -> Vec<u8> {
+        let mut packet = Packet::new_query(id);
+        packet.questions.push(question(name, qtype));
+        packet.build_bytes_vec().unwrap()
+    }
+
+    fn record<'a>(owner: &'a str, rdata: RData<'a>) -> ResourceRecord<'a> {
+        ResourceRecord::new(Name::new_unchecked(owner), CLASS::IN, 300, rdata)
+    }
+
+    fn a(address: [u8; 4]) -> RData<'static> {
+        RData::A(A {
+            address: u32::from_be_bytes(address),
+        })
+    }
+
+    fn cname(target: &str) -> RData<'_> {
+        RData::CNAME(CNAME(Name::new_unchecked(target)))
+    }
+
+    /// A response to `query(id, name, qtype)` with these answers (names
+    /// compressed, as resolvers send them).
+    fn answer<'a>(id: u16, name: &'a str, qtype: TYPE, answers: Vec<ResourceRecord<'a>>) -> Vec<u8> {
+        let mut packet = Packet::new_reply(id);
+        packet.questions.push(question(name, qtype));
+        packet.answers = answers;
+        packet.build_bytes_vec_compressed().unwrap()
+    }
+
+    fn v4(address: [u8; 4]) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::from(address))
+    }
+
+    #[test]
+    fn the_name_asked_is_shown_for_the_addresses_its_cnames_lead_to() {
+        let asked = query(7, "alias.test", TYPE::A);
+        let answered = answer(
+            7,
+            "alias.test",
+            TYPE::A,
+            vec![
+                record("alias.test", cname("mid.test")),
+                record("mid.test", cname("web.test")),
+                record("web.test", a([10, 0, 0, 1])),
+                // Not on the chain: a resolver's answer names nothing else.
+                record("elsewhere.test", a([10, 6, 6, 6])),
+            ],
+        );
+        let resolution = read_answer(&asked, &answered).unwrap();
+        assert_eq!(resolution.name, b"alias.test");
+        assert_eq!(resolution.addresses, vec![(v4([10, 0, 0, 1]), 300)]);
+    }
+
+    #[test]
+    fn aaaa_answers_and_names_in_other_case_are_read() {
+        let asked = query(9, "Web.Test", TYPE::AAAA);
+        let address = Ipv6Addr::new(0xfd53, 0, 0, 0, 0, 0, 0, 0x10);
+        let answered = answer(
+            9,
+            "web.test",
+            TYPE::AAAA,
+            vec![record(
+                "WEB.test",
+                RData::AAAA(AAAA {
+                    address: address.into(),
+                }),
+            )],
+        );
+        let resolution = read_answer(&asked, &answered).unwrap();
+        assert_eq!(resolution.name, b"Web.Test");
+        assert_eq!(resolution.addresses, vec![(IpAddr::V6(address), 300)]);
+    }
+
+    #[test]
+    fn an_answer_to_another_question_or_id_names_nothing() {
+        let asked = query(7, "web.test", TYPE::A);
+        let records = || vec![record("web.test", a([10, 0, 0, 1]))];
+        for (id, name, qtype) in [
+            (8, "web.test", TYPE::A),
+            (7, "evil.test", TYPE::A),
+            (7, "web.test", TYPE::AAAA),
+        ] {
+            let answered = answer(id, name, qtype, records());
+            assert_eq!(read_answer(&asked, &answered), Err(Unusable::Mismatched));
+        }
+        // A query is not an answer.
+        assert_eq!(read_answer(&asked, &asked), Err(Unusable::Mismatched));
+    }
+
+    #[test]
+    fn an_unknown_name_resolves_to_no_address() {
+        let asked = query(7, "none.test", TYPE::A);
+        let mut packet = Packet::new_reply(7);
+        packet.questions.push(question("none.test", TYPE::A));
+        *packet.rcode_mut() = RCODE::NameError;
+        let answered = packet.build_bytes_vec().unwrap();
+        let resolution = read_answer(&asked, &answered).unwrap();
+        assert!(resolution.addresses.is_empty());
+    }
+
+    /// The corpus of crafted answers to `query(0x1234, "a.test", A)`.
+    const CRAFTED: &[(&str, &[u8])] = &[
+        ("empty", b""),
+        ("header only, cut", b"\x12\x34\x81\x80\x00\x01"),
+        // The answer's name points at itself.
+        (
+            "pointer loop",
+            b"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\
+              \x01a\x04test\x00\x00\x01\x00\x01\
+              \xc0\x18\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x01",
+        ),
+        // The question's name points forwards, into the answer.
+        (
+            "forward pointer",
+            b"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\
+              \xc0\x10\x00\x01\x00\x01\
+              \x01a\x04test\x00\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x01",
+        ),
+        // 65535 answers claimed in 30 bytes.
+        (
+            "counts past the end",
+            b"\x12\x34\x81\x80\x00\x01\xff\xff\xff\xff\xff\xff\
+              \x01a\x04test\x00\x00\x01\x00\x01",
+        ),
+        // The A record's data is cut short.
+        (
+            "truncated record",
+            b"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\
+              \x01a\x04test\x00\x00\x01\x00\x01\
+              \xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00",
+        ),
+        // A label longer than 63 bytes.
+        (
+            "long label",
+            b"\x12\x34\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00\
+              \x50aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\
+              \x00\x00\x01\x00\x01",
+        ),
+    ];
+
+    #[test]
+    fn crafted_answers_are_malformed() {
+        let asked = query(0x1234, "a.test", TYPE::A);
+        for (what, crafted) in CRAFTED {
+            assert_eq!(read_answer(&asked, crafted), Err(Unusable::Malformed), "{what}");
+        }
+    }
+
+    /// xorshift64*: the same bytes on every run.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, bound: usize) -> usize {
+            (self.next() % bound as u64) as usize
+        }
+    }
+
+    /// Random bytes, and valid answers with bytes flipped, cut or
+    /// repeated: reading any of them returns, without a panic.
+    #[test]
+    fn any_bytes_are_read_or_refused_without_a_panic() {
+        let asked = query(7, "alias.test", TYPE::A);
+        let valid = answer(
+            7,
+            "alias.test",
+            TYPE::A,
+            vec![
+                record("alias.test", cname("web.test")),
+                record("web.test", a([10, 0, 0, 1])),
+            ],
+        );
+        let mut random = Random(0x5eed);
+        let mut read = 0;
+        for round in 0..30_000 {
+            let mut bytes = match round % 3 {
+                0 => (0..random.below(600)).map(|_| random.next() as u8).collect(),
+                _ => valid.clone(),
+            };
+            for _ in 0..=random.below(4) {
+                if bytes.is_empty() {
+                    break;
+                }
+                let at = random.below(bytes.len());
+                match random.below(3) {
+                    0 => bytes[at] = random.next() as u8,
+                    1 => bytes.truncate(at),
+                    _ => {
+                        let piece = bytes[at..].to_vec();
+                        bytes.extend_from_slice(&piece);
+                    }
+                }
+            }
+            read += usize::from(read_answer(&asked, &bytes).is_ok());
+        }
+        assert!(read > 0, "some mutations leave the answer readable");
+    }
+
+    fn named(names: &Names, netns: u32, address: IpAddr, at_ns: u64) -> String {
+        let mut out = Vec::new();
+        names.query(netns, address, at_ns).push_column(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn resolution(name: &[u8], addresses: &[(IpAddr, u32)]) -> Result<Resolution, Unusable> {
+        Ok(Resolution {
+            name: name.to_vec(),
+            addresses: addresses.to_vec(),
+        })
+    }
+
+    #[test]
+    fn names_are_kept_per_namespace_for_their_ttl() {
+        let mut names = Names::new(16);
+        let web = v4([10, 0, 0, 1]);
+        let second = NS_PER_S;
+        names.learn(1, 100 * second, resolution(b"web.test", &[(web, 60)]));
+        assert_eq!(named(&names, 1, web, 100 * second), "web.test");
+        assert_eq!(named(&names, 1, web, 100 * second + 50_000_000), "web.test");
+        assert_eq!(named(&names, 1, web, 101 * second), "web.test (1000.000ms)");
+        // Another namespace's connect to the same address.
+        assert_eq!(named(&names, 2, web, 101 * second), "No DNS Query");
+        assert_eq!(named(&names, 1, web, 161 * second), "No DNS Query");
+        // TTL 0: kept long enough to connect.
+        names.learn(1, 200 * second, resolution(b"zero.test", &[(web, 0)]));
+        assert_eq!(named(&names, 1, web, 209 * second), "zero.test (9000.000ms)");
+        assert_eq!(named(&names, 1, web, 211 * second), "No DNS Query");
+        // A week's TTL: a day.
+        names.learn(1, 0, resolution(b"long.test", &[(web, 7 * 86_400)]));
+        assert_eq!(named(&names, 1, web, MAX_KEEP_NS + 1), "No DNS Query");
+    }
+
+    #[test]
+    fn loopback_is_localhost_like_bcc() {
+        let names = Names::new(1);
+        assert_eq!(named(&names, 1, v4([127, 0, 0, 1]), 0), "localhost");
+        assert_eq!(named(&names, 1, IpAddr::V6(Ipv6Addr::LOCALHOST), 0), "localhost");
+        assert_eq!(named(&names, 1, v4([127, 0, 0, 53]), 0), "No DNS Query");
+    }
+
+    #[test]
+    fn the_oldest_answer_makes_room_and_is_counted() {
+        let mut names = Names::new(2);
+        for (i, at) in [(1u8, 1), (2, 2), (3, 3)] {
+            names.learn(1, at, resolution(format!("n{i}").as_bytes(), &[(v4([10, 0, 0, i]), 60)]));
+        }
+        assert_eq!(named(&names, 1, v4([10, 0, 0, 1]), 4), "No DNS Query");
+        assert_eq!(named(&names, 1, v4([10, 0, 0, 3]), 4), "n3");
+        assert_eq!(names.losses.evicted, 1);
+        // A name learnt again moves to the back, without loss.
+        names.learn(1, 5, resolution(b"again", &[(v4([10, 0, 0, 2]), 60)]));
+        assert_eq!(names.losses.evicted, 1);
+        // An expired name makes room without being counted.
+        names.learn(1, 100 * NS_PER_S, resolution(b"late", &[(v4([10, 0, 0, 9]), 60)]));
+        assert_eq!(names.losses.evicted, 1);
+    }
+
+    #[test]
+    fn names_are_escaped_and_unusable_answers_counted() {
+        let mut names = Names::new(4);
+        let asked_label = b"a\nb.c\x1b[31m".to_vec();
+        let label = Name::new_with_labels(&[
+            simple_dns::Label::new_unchecked(&asked_label[..]),
+            simple_dns::Label::new_unchecked(b"test"),
+        ]);
+        let shown = presentation(&label);
+        assert_eq!(shown, b"a\nb\\.c\x1b[31m.test");
+        names.learn(1, 0, resolution(&shown, &[(v4([10, 0, 0, 1]), 60)]));
+        assert_eq!(named(&names, 1, v4([10, 0, 0, 1]), 0), "a\\nb\\.c\\x1b[31m.test");
+        for why in [Unusable::Malformed, Unusable::Malformed, Unusable::Mismatched, Unusable::Oversized] {
+            names.learn(1, 0, Err(why));
+        }
+        assert_eq!(
+            names.report(3).as_deref(),
+            Some(
+                "DNS datagrams that named nothing: 3 answered no query of their namespace, \
+                 1 did not answer their query's question, 2 were malformed, 1 were larger \
+                 than the bytes read of an answer"
+            )
+        );
+        assert_eq!(Names::new(1).report(0), None);
+    }
+
+    #[test]
+    fn an_answer_longer_than_its_copy_is_oversized() {
+        let asked = query(7, "web.test", TYPE::A);
+        let answered = answer(7, "web.test", TYPE::A, vec![record("web.test", a([10, 0, 0, 1]))]);
+        let mut record = dns_answer {
+            netns: 1,
+            query_len: asked.len() as u16,
+            answer_len: answered.len() as u16,
+            udp_len: answered.len() as u16,
+            ..Default::default()
+        };
+        record.query[..asked.len()].copy_from_slice(&asked);
+        record.answer[..answered.len()].copy_from_slice(&answered);
+        let mut names = Names::new(4);
+        names.learn_from(&record);
+        assert_eq!(named(&names, 1, v4([10, 0, 0, 1]), 0), "web.test");
+        record.udp_len += 1;
+        names.learn_from(&record);
+        assert_eq!(names.losses.oversized, 1);
+    }
+}

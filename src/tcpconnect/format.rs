@@ -378,4 +378,55 @@ mod tests {
         assert_eq!(line(false, RESULT_UNKNOWN, 0), ",\"result\":\"unknown\"}\n");
         assert_eq!(line(false, 0, 0), "}\n");
     }
+
+    /// Tables that know 10.1.2.3 as web.test in namespace 7, answered 1 s
+    /// before v4_event's connect.
+    fn names() -> crate::tcpconnect::dns::SharedNames {
+        use crate::tcpconnect::dns::Resolution;
+        let names = crate::tcpconnect::dns::Names::shared();
+        let address = v4_event().destination();
+        let resolution = Resolution {
+            name: b"web.test".to_vec(),
+            addresses: vec![(address, 60)],
+        };
+        names.borrow_mut().learn(7, 9_000_000_000, Ok(resolution));
+        names
+    }
+
+    #[test]
+    fn dns_adds_query_last() {
+        let columns = Columns {
+            outcome: true,
+            ..Columns::default()
+        };
+        let mut formatter = TextFormatter::new(columns, None, None, Some(names()));
+        let mut out = Vec::new();
+        formatter.write_header(&mut out);
+        let mut event = v4_event();
+        (event.netns, event.result, event.latency_ns) = (7, RESULT_OK, 1_000_000);
+        formatter.write_event(&mut out, &Record::Connect(event));
+        event.netns = 8;
+        formatter.write_event(&mut out, &Record::Connect(event));
+        assert_eq!(
+            text(out),
+            "PID    COMM             IP SADDR            DADDR            DPORT RESULT       LAT(ms) QUERY\n\
+             1234   curl             4  127.0.0.1        10.1.2.3         80    ok           1.000 web.test (1000.000ms)\n\
+             1234   curl             4  127.0.0.1        10.1.2.3         80    ok           1.000 No DNS Query\n"
+        );
+    }
+
+    #[test]
+    fn dns_adds_query_and_its_age_to_json() {
+        let mut formatter = JsonFormatter::new(false, None, Some(names()));
+        let mut out = Vec::new();
+        let mut event = v4_event();
+        event.netns = 7;
+        formatter.write_event(&mut out, &Record::Connect(event));
+        event.netns = 8;
+        formatter.write_event(&mut out, &Record::Connect(event));
+        let lines = text(out);
+        let lines: Vec<&str> = lines.lines().collect();
+        assert!(lines[0].ends_with(",\"query\":\"web.test\",\"query_age_ns\":1000000000}"), "{}", lines[0]);
+        assert!(lines[1].ends_with(",\"query\":null}"), "{}", lines[1]);
+    }
 }
