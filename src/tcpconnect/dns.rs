@@ -382,8 +382,8 @@ mod tests {
         IpAddr::V4(Ipv4Addr::from(address))
     }
 
-    #[test]
-    fn the_name_asked_is_shown_for_the_addresses_its_cnames_lead_to() {
+    /// A query for alias.test, and its answer through two CNAMEs.
+    fn cname_exchange() -> (Vec<u8>, Vec<u8>) {
         let asked = query(7, "alias.test", TYPE::A);
         let answered = answer(
             7,
@@ -397,6 +397,12 @@ mod tests {
                 record("elsewhere.test", a([10, 6, 6, 6])),
             ],
         );
+        (asked, answered)
+    }
+
+    #[test]
+    fn the_name_asked_is_shown_for_the_addresses_its_cnames_lead_to() {
+        let (asked, answered) = cname_exchange();
         let resolution = read_answer(&asked, &answered).unwrap();
         assert_eq!(resolution.name, b"alias.test");
         assert_eq!(resolution.addresses, vec![(v4([10, 0, 0, 1]), 300)]);
@@ -517,16 +523,7 @@ mod tests {
     /// repeated: reading any of them returns, without a panic.
     #[test]
     fn any_bytes_are_read_or_refused_without_a_panic() {
-        let asked = query(7, "alias.test", TYPE::A);
-        let valid = answer(
-            7,
-            "alias.test",
-            TYPE::A,
-            vec![
-                record("alias.test", cname("web.test")),
-                record("web.test", a([10, 0, 0, 1])),
-            ],
-        );
+        let (asked, valid) = cname_exchange();
         let mut random = Random(0x5eed);
         let mut read = 0;
         for round in 0..30_000 {
