@@ -89,11 +89,10 @@ pub struct Cli {
     /// Only connects whose result is not ok (implies --outcome)
     #[arg(long)]
     pub failed: bool,
-    /// Include QUERY, last: the DNS name the destination address was looked up by, from the
-    /// UDP answers of the connect's network namespace seen since tracing started (not DNS over
-    /// TCP, TLS or HTTPS, nor names a process or another namespace's resolver had cached),
-    /// ` (N.NNNms)` when the answer came more than 100 ms before; "localhost" for 127.0.0.1 and
-    /// ::1, "No DNS Query" when none was seen
+    /// Include QUERY, last: the DNS name each destination was looked up by, from the UDP
+    /// answers of the connect's network namespace seen since tracing started (not DNS over TCP,
+    /// TLS or HTTPS, nor names cached in a process), with " (N.NNNms)" past 100 ms; localhost
+    /// for 127.0.0.1 and ::1, "No DNS Query" when no answer named it
     #[arg(short = 'd', long, conflicts_with = "count")]
     pub dns: bool,
     /// How to hook connects
