@@ -1342,13 +1342,14 @@ fn dns_names_the_connects_of_getent_python_and_dig_clients() {
     );
     let (web, alias) = (resolver.name("web"), resolver.name("alias"));
     let (v4, v6) = (dns::WEB_V4.to_string(), dns::WEB_V6.to_string());
-    let cases: [(&str, &[&str], &str, u8, &str); 4] = [
+    let cases: [(&str, &[&str], &str, u8, &str); 5] = [
         // glibc's getaddrinfo, then a connect that looks nothing up.
         ("getent", &["ahostsv4", &web], &v4, 4, &web),
         // A CNAME: the name asked is shown, as BCC does.
         ("getent", &["ahostsv6", &alias], &v6, 6, &alias),
-        // dig's own resolver code.
+        // dig's own resolver code, and a query over IPv6.
         ("dig", &["+short", &web], &v4, 4, &web),
+        ("dig", &["+short", "@::1", "AAAA", &alias], &v6, 6, &alias),
         ("true", &[], &alias, 4, &alias),
     ];
     for (client, args, target, family, shown) in cases {
@@ -1380,12 +1381,16 @@ fn dns_names_the_connects_of_getent_python_and_dig_clients() {
     assert!(tool.stop_with(Signal::SIGINT).status.success());
 }
 
-/// --json -d --outcome -U: `query` and `query_age_ns`, null for no name.
+/// --json -d --outcome -U on the perf buffer: `query` and `query_age_ns`,
+/// null for no name.
 fn dns_json_carries_the_query_and_its_age() {
     let resolver = dns::Resolver::start();
     let port = resolver.port();
     let args = ["--json", "-d", "--outcome", "-U", "-P", &port.to_string()];
-    let mut tool = Tool::spawn(tcpconnect_command(&args));
+    // Answers are the largest records: through the perf buffer too.
+    let mut command = tcpconnect_command(&args);
+    command.env("BPFTOOLS_EVENT_CHANNEL", "perf");
+    let mut tool = Tool::spawn(command);
     tool.wait_for_ready_line(TIMEOUT);
     let json_line = |tool: &mut Tool, pid: u32| {
         let line = tool.expect_line(|line| line.contains(&format!("\"pid\":{pid},")), TIMEOUT);

@@ -29,9 +29,13 @@ address = socket.getaddrinfo(name, port, family, socket.SOCK_STREAM)[0][4]
 socket.socket(family).connect(address)
 print(address[0])";
 
-/// A network namespace with dnsmasq answering on its loopback, which its
-/// resolv.conf names: `web.ZONE` is WEB_V4 and WEB_V6, `alias.ZONE` a
-/// CNAME of it. Its listener takes connects to any of its addresses.
+/// Where dnsmasq answers, as systemd-resolved's stub does (resolv.conf
+/// names it), and on IPv6 loopback.
+pub const STUB: &str = "127.0.0.53";
+
+/// A network namespace with dnsmasq answering on its loopback at STUB and
+/// ::1: `web.ZONE` is WEB_V4 and WEB_V6, `alias.ZONE` a CNAME of it. Its
+/// listener takes connects to any of its addresses.
 pub struct Resolver {
     pub netns: TestNetns,
     pub zone: String,
@@ -50,7 +54,8 @@ impl Resolver {
         ));
         let etc = PathBuf::from("/etc/netns").join(&netns.0);
         fs::create_dir_all(&etc).expect("create /etc/netns/NAME");
-        fs::write(etc.join("resolv.conf"), "nameserver 127.0.0.1\n").expect("write resolv.conf");
+        fs::write(etc.join("resolv.conf"), format!("nameserver {STUB}\n"))
+            .expect("write resolv.conf");
         let zone = format!("{}.test", unique_marker("z"));
         let dnsmasq = Command::new("ip")
             .args(["netns", "exec", &netns.0, "dnsmasq", "--keep-in-foreground"])
@@ -60,11 +65,8 @@ impl Resolver {
                 "--no-hosts",
                 "--pid-file=",
             ])
-            .args([
-                "--port=53",
-                "--listen-address=127.0.0.1",
-                "--bind-interfaces",
-            ])
+            .args(["--port=53", "--bind-interfaces"])
+            .arg(format!("--listen-address={STUB},::1"))
             .args(["--user=root", "--local-ttl=60"])
             .arg(format!("--host-record=web.{zone},{WEB_V4},{WEB_V6}"))
             .arg(format!("--cname=alias.{zone},web.{zone}"))
@@ -91,7 +93,7 @@ impl Resolver {
         while Instant::now() < deadline {
             let output = self
                 .exec("dig")
-                .args(["+short", "+time=1", "+tries=1", "@127.0.0.1", &web])
+                .args(["+short", "+time=1", "+tries=1", &format!("@{STUB}"), &web])
                 .stderr(Stdio::null())
                 .output()
                 .expect("run dig (make deps installs it)");
