@@ -223,7 +223,8 @@ int BPF_PROG(dns_answer_received, struct sk_buff *skb)
 	answer->udp_len = dgram.udp_len;
 	if (bpf_probe_read_kernel(answer->answer, len, dgram.payload))
 		return 0;
-	submit_event(ctx, answer, sizeof(*answer));
+	/* Only the bytes of the answer copied: most answers are a few hundred. */
+	submit_event(ctx, answer, offsetof(struct dns_answer, answer) + len);
 	return 0;
 }
 

@@ -44,8 +44,9 @@ struct connect_key {
  * --dns: a DNS answer that matched a query of the same network namespace
  * (the query's id, addresses and ports), with the query it answers, for
  * user space to check the question and read the names. Addresses as in
- * connect_event. Far larger than a connect_event, which is how user space
- * tells the two records apart.
+ * connect_event. Sent up to the last byte of answer copied; even so far
+ * larger than a connect_event, which is how user space tells the two
+ * records apart.
  */
 struct dns_answer {
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC, when the answer arrived */

@@ -1,6 +1,7 @@
 //! Step 1 of the data path: the bytes the BPF program sent, as a typed event.
 
 use std::borrow::Cow;
+use std::mem::offset_of;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use nix::errno::Errno;
@@ -30,12 +31,20 @@ pub enum Record {
 impl Decode for Connect {
     type Event<'a> = Record;
 
-    /// A record is an answer when it is as large as one: a connect's is a
-    /// twentieth of that (perf buffers pad records to 8 bytes at most).
+    /// A record is an answer when it holds at least an answer's header and
+    /// query (the kernel sends only the bytes of the answer it copied): a
+    /// connect's is a fifth of that (perf buffers pad records to 8 bytes
+    /// at most).
     fn decode(record: &[u8]) -> Option<Record> {
-        if record.len() >= size_of::<dns_answer>() {
+        if record.len() >= offset_of!(dns_answer, answer) {
             let mut answer = Box::<dns_answer>::default();
-            plain::copy_from_bytes(&mut *answer, record).ok()?;
+            // SAFETY: Plain types can be written as bytes.
+            let bytes = unsafe { plain::as_mut_bytes(&mut *answer) };
+            let copied = record.len().min(bytes.len());
+            bytes[..copied].copy_from_slice(&record[..copied]);
+            // What the record does not hold was not sent.
+            let sent = copied - offset_of!(dns_answer, answer);
+            answer.answer_len = answer.answer_len.min(sent as u16);
             return Some(Record::Answer(answer));
         }
         connect_event::decode(record).map(Record::Connect)
@@ -173,7 +182,22 @@ pub(crate) mod tests {
         // SAFETY: as above.
         let bytes = unsafe { plain::as_bytes(&answer) };
         assert!(matches!(Connect::decode(bytes), Some(Record::Answer(a)) if a.netns == 7));
-        assert!(size_of::<dns_answer>() > 8 + size_of::<connect_event>());
+        assert!(offset_of!(dns_answer, answer) > 8 + size_of::<connect_event>());
+        // Sent up to the 10 bytes of answer copied; a record cut shorter than
+        // its answer_len says holds only what it holds.
+        let sent = offset_of!(dns_answer, answer) + 10;
+        let answer = dns_answer {
+            answer_len: 10,
+            ..answer
+        };
+        // SAFETY: as above.
+        let bytes = unsafe { plain::as_bytes(&answer) };
+        let decoded = |len: usize| match Connect::decode(&bytes[..len]) {
+            Some(Record::Answer(a)) => a.answer_len,
+            _ => panic!("an answer of {len} bytes"),
+        };
+        assert_eq!(decoded(sent), 10);
+        assert_eq!(decoded(sent - 4), 6);
     }
 
     #[test]
