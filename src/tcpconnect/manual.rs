@@ -123,8 +123,8 @@ pub const MANUAL: Manual = Manual {
          to the connect itself; see the project's docs/performance.md for \
          benchmark figures. With -d two more programs run for every packet the \
          host sends or receives, returning after its IP and UDP headers unless it \
-         is DNS; each DNS answer that matched a query is sent to user space, about \
-         2.6 KiB, and parsed there.",
+         is DNS; each DNS answer that matched a query is sent to user space with \
+         its query (552 bytes and the answer's) and parsed there.",
     ],
     caveats: &[
         "On the tracepoint way the kernel moves the socket to SYN_SENT before it \
