@@ -120,11 +120,14 @@ build:
 # groff, zsh and fish check the man pages and completions in the tests;
 # dpkg-dev (dpkg-shlibdeps), binutils (strip, readelf) and lintian build and
 # check the .deb (make deb, and the tests); cc also builds the tests' glibc
-# argp reference program.
+# argp reference program; dnsmasq-base (the server alone, no system service)
+# and bind9-dnsutils (dig) are the DNS server and a client of tcpconnect
+# --dns's tests.
 DEPS := clang:clang llvm:llvm-strip libelf-dev zlib1g-dev pkg-config:pkg-config \
         make:make gcc:cc util-linux:setpriv,unshare iproute2:ip \
         groff-base:groff zsh:zsh fish:fish \
-        dpkg-dev:dpkg-shlibdeps binutils:strip,readelf lintian:lintian
+        dpkg-dev:dpkg-shlibdeps binutils:strip,readelf lintian:lintian \
+        dnsmasq-base:dnsmasq bind9-dnsutils:dig
 
 define deps_script
 set -euo pipefail

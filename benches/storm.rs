@@ -291,6 +291,8 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
             1..1,
             [
                 ours_with("tcpconnect", tcpconnect, &[], &["--outcome"]),
+                // The DNS programs run on every packet of the storm.
+                ours_with("tcpconnect", tcpconnect, &[], &["-d"]),
                 ours_with("tcpconnect", tcpconnect, &[], &SMALL_CHANNEL_FLAGS),
                 ours_with(
                     "tcpconnect",

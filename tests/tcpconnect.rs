@@ -11,6 +11,8 @@
 //! contract's (tests/common/contract.rs), run here through [`Tcpconnect`].
 
 mod common;
+#[path = "tcpconnect/dns.rs"]
+mod dns;
 #[path = "tcpconnect/net.rs"]
 mod net;
 
@@ -1330,6 +1332,160 @@ fn the_channel_keeps_up_with_a_connect_storm() {
     assert_eq!((finished.stdout.len() - 1, lost), (CONNECTS, 0));
 }
 
+/// -d: each client's lookup names its connect, in its own namespace only.
+fn dns_names_the_connects_of_getent_python_and_dig_clients() {
+    let resolver = dns::Resolver::start();
+    let port = resolver.port();
+    let mut tool = Tool::spawn(tcpconnect_command(&["-d", "-P", &port.to_string()]));
+    assert_eq!(
+        tool.wait_for_header(TIMEOUT),
+        "PID    COMM             IP SADDR            DADDR            DPORT QUERY"
+    );
+    let (web, alias) = (resolver.name("web"), resolver.name("alias"));
+    let (v4, v6) = (dns::WEB_V4.to_string(), dns::WEB_V6.to_string());
+    let cases: [(&str, &[&str], &str, u8, &str); 5] = [
+        // glibc's getaddrinfo, then a connect that looks nothing up.
+        ("getent", &["ahostsv4", &web], &v4, 4, &web),
+        // A CNAME: the name asked is shown, as BCC does.
+        ("getent", &["ahostsv6", &alias], &v6, 6, &alias),
+        // dig's own resolver code, and a query over IPv6.
+        ("dig", &["+short", &web], &v4, 4, &web),
+        ("dig", &["+short", "@::1", "AAAA", &alias], &v6, 6, &alias),
+        ("true", &[], &alias, 4, &alias),
+    ];
+    for (client, args, target, family, shown) in cases {
+        resolver.client(client, args);
+        let pid = resolver.connect(target, family);
+        let line = dns::connect_row(&mut tool, pid, port);
+        assert!(dns::row_queries(&line, shown), "{client} {args:?}: {line}");
+    }
+    for (target, shown) in [
+        ("127.0.0.1", "localhost"),
+        (&dns::NAMELESS_V4.to_string(), "No DNS Query"),
+    ] {
+        let pid = resolver.connect(target, 4);
+        let line = dns::connect_row(&mut tool, pid, port);
+        assert!(line.ends_with(&format!(" {shown}")), "{line}");
+    }
+    // Another namespace, the same addresses, no lookup: no name.
+    let other = dns::Resolver::start();
+    let port = other.port();
+    let finished = {
+        let mut tool = Tool::spawn(tcpconnect_command(&["-d", "-P", &port.to_string()]));
+        tool.wait_for_header(TIMEOUT);
+        let pid = other.connect(&dns::WEB_V4.to_string(), 4);
+        let line = dns::connect_row(&mut tool, pid, port);
+        assert!(line.ends_with(" No DNS Query"), "{line}");
+        tool.stop_with(Signal::SIGINT)
+    };
+    assert!(finished.status.success());
+    assert!(tool.stop_with(Signal::SIGINT).status.success());
+}
+
+/// --json -d --outcome -U on the perf buffer: `query` and `query_age_ns`,
+/// null for no name.
+fn dns_json_carries_the_query_and_its_age() {
+    let resolver = dns::Resolver::start();
+    let port = resolver.port();
+    let args = ["--json", "-d", "--outcome", "-U", "-P", &port.to_string()];
+    // Answers are the largest records: through the perf buffer too.
+    let mut command = tcpconnect_command(&args);
+    command.env("BPFTOOLS_EVENT_CHANNEL", "perf");
+    let mut tool = Tool::spawn(command);
+    tool.wait_for_ready_line(TIMEOUT);
+    let json_line = |tool: &mut Tool, pid: u32| {
+        let line = tool.expect_line(|line| line.contains(&format!("\"pid\":{pid},")), TIMEOUT);
+        serde_json::from_str::<serde_json::Value>(&line).expect("each line is JSON")
+    };
+    let started = Instant::now();
+    let pid = resolver.connect(&resolver.name("alias"), 4);
+    let event = json_line(&mut tool, pid);
+    assert_eq!(event["query"], resolver.name("alias"), "{event}");
+    assert_eq!(event["result"], "ok", "{event}");
+    let age = event["query_age_ns"].as_u64().expect("query_age_ns");
+    assert!(u128::from(age) <= started.elapsed().as_nanos(), "{event}");
+    let pid = resolver.connect(&dns::NAMELESS_V4.to_string(), 4);
+    let event = json_line(&mut tool, pid);
+    assert!(
+        event["query"].is_null() && event.get("query_age_ns").is_none(),
+        "{event}"
+    );
+    assert!(tool.stop_with(Signal::SIGINT).status.success());
+}
+
+/// An unprivileged user's own namespace answers for the victim's
+/// addresses, and a datagram from port 53 no query asked for reaches the
+/// victim's namespace: neither names the victim's connects.
+fn forged_dns_answers_rename_no_other_users_connects() {
+    let victim = dns::Resolver::start();
+    let port = victim.port();
+    // The classic tracepoint: connects' namespaces read through probe reads
+    // (the other tests, on the first way offered, read them typed where the
+    // kernel has trampolines or BTF tracepoints).
+    let mut command = tcpconnect_command(&["-d", "-U", "--attach", "tracepoint"]);
+    command.args(["-P", &port.to_string()]);
+    command.env("BPFTOOLS_TRACEPOINT", "classic");
+    let mut tool = Tool::spawn(command);
+    tool.wait_for_header(TIMEOUT);
+    // uid 65534 in a user and network namespace of its own, where it is
+    // root: it answers its own query for forged.test with the victim's
+    // address, and connects there itself.
+    let forge = format!(
+        "import socket, struct
+def name(n): return b''.join(bytes([len(l)]) + l.encode() for l in n.split('.')) + b'\\0'
+server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); server.bind(('127.0.0.1', 53))
+client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); client.connect(('127.0.0.1', 53))
+client.send(struct.pack('>6H', 0x4242, 0x0100, 1, 0, 0, 0) + name('forged.test') + struct.pack('>HH', 1, 1))
+query, asker = server.recvfrom(512)
+answer = query[:2] + struct.pack('>5H', 0x8180, 1, 1, 0, 0) + query[12:]
+server.sendto(answer + b'\\xc0\\x0c' + struct.pack('>HHIH', 1, 1, 3600, 4) + socket.inet_aton('{web}'), asker)
+client.recv(512)
+listener = socket.socket(); listener.bind(('0.0.0.0', {port})); listener.listen()
+socket.create_connection(('{web}', {port}))",
+        web = dns::WEB_V4,
+    );
+    let script = format!(
+        "ip link set lo up && ip addr add {}/32 dev lo && exec /usr/bin/python3 -c \"$0\"",
+        dns::WEB_V4
+    );
+    let (forger, status) =
+        run(setpriv_as(65534).args(["unshare", "-Urn", "sh", "-c", &script, &forge]));
+    assert!(status.success(), "the forger: {status}");
+    // Its own connect is named by its own answer ...
+    let line = tool.expect_line(|line| line.contains(" forged.test"), TIMEOUT);
+    assert!(line.starts_with("65534 "), "{line}");
+    // ... the victim's to the same address is not.
+    let pid = victim.connect(&dns::WEB_V4.to_string(), 4);
+    let line = dns::connect_row(&mut tool, pid, port);
+    assert!(line.ends_with(" No DNS Query"), "forger {forger}: {line}");
+    // In the victim's namespace, an answer from port 53 that no query
+    // asked for, to a socket waiting for one.
+    let unsolicited = format!(
+        "import socket, struct
+victim = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); victim.bind(('127.0.0.1', 0))
+forger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); forger.bind(('127.0.0.2', 53))
+question = bytes([4]) + b'evil' + bytes([4]) + b'test' + bytes([0]) + struct.pack('>HH', 1, 1)
+answer = struct.pack('>6H', 7, 0x8180, 1, 1, 0, 0) + question + b'\\xc0\\x0c' + struct.pack('>HHIH', 1, 1, 3600, 4) + socket.inet_aton('{}')
+forger.sendto(answer, victim.getsockname())
+victim.recv(512)",
+        dns::NAMELESS_V4
+    );
+    victim.client("/usr/bin/python3", &["-c", &unsolicited]);
+    let pid = victim.connect(&dns::NAMELESS_V4.to_string(), 4);
+    let line = dns::connect_row(&mut tool, pid, port);
+    assert!(line.ends_with(" No DNS Query"), "{line}");
+    let finished = tool.stop_with(Signal::SIGINT);
+    assert!(finished.status.success());
+    assert!(
+        finished
+            .stderr
+            .iter()
+            .any(|line| line.contains("answered no query of their namespace")),
+        "{:#?}",
+        finished.stderr
+    );
+}
+
 fn main() -> ExitCode {
     if let Some(code) = hold_connects_main() {
         return code;
@@ -1353,6 +1509,9 @@ fn main() -> ExitCode {
         connect_that_fails_after_syn_sent_is_not_reported,
         auto_attach_uses_the_first_way_the_kernel_offers,
         container_column_names_the_connecting_processs_container,
+        dns_names_the_connects_of_getent_python_and_dig_clients,
+        dns_json_carries_the_query_and_its_age,
+        forged_dns_answers_rename_no_other_users_connects,
     ];
     trials.push(bpf_test_alone(
         "the_channel_keeps_up_with_a_connect_storm",

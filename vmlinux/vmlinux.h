@@ -296,6 +296,15 @@ struct in6_addr {
 	} in6_u;
 };
 
+/* A socket's or a device's network namespace (CONFIG_NET_NS). */
+struct net {
+	struct ns_common ns;
+};
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
 struct sock_common {
 	union {
 		struct {
@@ -313,6 +322,7 @@ struct sock_common {
 	volatile unsigned char skc_state;
 	struct in6_addr skc_v6_daddr;
 	struct in6_addr skc_v6_rcv_saddr;
+	possible_net_t skc_net;
 };
 
 struct sock {
@@ -328,6 +338,21 @@ struct inet_sock {
 };
 
 struct sockaddr;
+
+/* Packets, as the net_dev_queue and netif_receive_skb tracepoints see them. */
+struct net_device {
+	possible_net_t nd_net;
+};
+
+struct sk_buff {
+	struct net_device *dev;
+	unsigned int len;
+	unsigned int data_len;
+	__be16 protocol;
+	__u16 network_header;
+	unsigned char *head;
+	unsigned char *data;
+};
 
 /* BPF iterators: what an iter/bpf_sk_storage_map program is handed. */
 struct seq_file;

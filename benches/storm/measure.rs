@@ -14,8 +14,8 @@ pub enum EventPattern {
         fixed_args: String,
     },
     /// Connect lines: DPORT, the last column, or before `RESULT LAT(ms)`
-    /// with --outcome (the storm's connects are all `ok`), is the storm
-    /// listener's port.
+    /// with --outcome (the storm's connects are all `ok`), or before QUERY
+    /// with -d, is the storm listener's port.
     Connect { port: String },
     /// Exit lines (exitsnoop's columns: PCOMM PID PPID ...): a `comm`
     /// process whose parent is `ppid` (the storm), each pid counted once.
@@ -89,6 +89,8 @@ impl EventTally {
                 }
             }
             EventPattern::Connect { port } => {
+                // -d: the storm's connects are to loopback, QUERY `localhost`.
+                let line = line.strip_suffix(" localhost").unwrap_or(line);
                 let mut last = line.split_whitespace().rev();
                 let dport = match (last.next(), last.next(), last.next()) {
                     (Some(_latency), Some("ok"), dport) => dport,

@@ -35,4 +35,9 @@ shared_constants! {
     RESULT_PENDING: u8 = 4;
     /// ... or reported when seen, not followed: no room was left to follow it.
     RESULT_UNKNOWN: u8 = 5;
+    /// tcpconnect --dns: the bytes kept of a DNS query (its question is
+    /// checked against the answer's) ...
+    DNS_QUERY_MAX: usize = 512;
+    /// ... and of an answer: more than a datagram of a 1500-byte MTU holds.
+    DNS_ANSWER_MAX: usize = 2048;
 }

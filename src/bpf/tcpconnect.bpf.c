@@ -39,6 +39,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcpconnect.h"
 #include "task_context.bpf.h"
+#include "dns_answers.bpf.h"
 
 #define IPPROTO_TCP 6
 #define TCP_ESTABLISHED 1
@@ -186,6 +187,8 @@ const volatile bool record_uid = true;
 const volatile bool record_cgroup = true;
 /* The process's start time (its identity, with pid): JSON shows it. */
 const volatile bool record_process_start = true;
+/* --dns: the socket's network namespace, which keys the names of answers. */
+const volatile bool record_netns = false;
 
 static __always_inline void fill_task(struct connect_event *event)
 {
@@ -233,6 +236,16 @@ static __always_inline void read_sock_endpoints(struct connect_event *event, str
 	}
 	event->sport = sock_read(typed, sk, __sk_common.skc_num);
 	event->dport = bpf_ntohs(sock_read(typed, sk, __sk_common.skc_dport));
+}
+
+static __always_inline void read_sock_netns(struct connect_event *event, struct sock *sk, bool typed)
+{
+	if (!record_netns)
+		return;
+	if (typed)
+		event->netns = sk->__sk_common.skc_net.net->ns.inum;
+	else
+		event->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
 /*
@@ -461,6 +474,7 @@ static __always_inline int connect_returned(void *ctx, struct sock *sk, int ret,
 	if (!endpoint_passes_filters(event.family, event.dport))
 		return 0;
 	fill_task(&event);
+	read_sock_netns(&event, sk, typed);
 	connect_started(ctx, sk, &event, true);
 	return 0;
 }
@@ -524,12 +538,14 @@ int BPF_KRETPROBE(kretprobe_tcp_v6_connect, int ret)
 }
 
 /* The tracepoint way: the move to SYN_SENT of a socket whose endpoints are in event. */
-static __always_inline void syn_sent(void *ctx, struct sock *sk, struct connect_event *event)
+static __always_inline void syn_sent(void *ctx, struct sock *sk, struct connect_event *event,
+				     bool typed)
 {
 	unmap_v4(event);
 	if (!endpoint_passes_filters(event->family, event->dport))
 		return;
 	fill_task(event);
+	read_sock_netns(event, sk, typed);
 	connect_started(ctx, sk, event, false);
 }
 
@@ -559,7 +575,7 @@ int tracepoint_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *c
 	}
 	event.sport = ctx->sport;
 	event.dport = ctx->dport;
-	syn_sent(ctx, sk, &event);
+	syn_sent(ctx, sk, &event, false);
 	return 0;
 }
 
@@ -600,7 +616,7 @@ int BPF_PROG(tp_btf_inet_sock_set_state, struct sock *sk, int oldstate, int news
 	/* Cleared only here: every other state change of the host returned above. */
 	__builtin_memset(&event, 0, sizeof(event));
 	read_sock_endpoints(&event, sk, true);
-	syn_sent(ctx, sk, &event);
+	syn_sent(ctx, sk, &event, true);
 	return 0;
 }
 

@@ -22,7 +22,8 @@ struct connect_event {
 	__u16 dport;
 	__u16 error; /* RESULT_FAILED: the errno */
 	__u8 result; /* RESULT_* (constants.rs) */
-	__u8 reserved[7];
+	__u8 reserved[3];
+	__u32 netns; /* --dns: the socket's network namespace (its inode number) */
 	__u8 comm[TASK_COMM_LEN];
 };
 
@@ -37,6 +38,27 @@ struct connect_key {
 	__u16 error;
 	__u8 result;
 	__u8 reserved[3];
+};
+
+/*
+ * --dns: a DNS answer that matched a query of the same network namespace
+ * (the query's id, addresses and ports), with the query it answers, for
+ * user space to check the question and read the names. Addresses as in
+ * connect_event. Sent up to the last byte of answer copied; even so far
+ * larger than a connect_event, which is how user space tells the two
+ * records apart.
+ */
+struct dns_answer {
+	__u64 timestamp_ns; /* CLOCK_MONOTONIC, when the answer arrived */
+	__u32 netns;
+	__u16 family;
+	__u16 query_len; /* bytes of query */
+	__u16 answer_len; /* bytes of answer copied: at most DNS_ANSWER_MAX */
+	__u16 udp_len; /* the answer's length, as its UDP header says */
+	__u8 reserved[4];
+	__u8 server[16];
+	__u8 query[DNS_QUERY_MAX];
+	__u8 answer[DNS_ANSWER_MAX];
 };
 
 #endif /* __TCPCONNECT_H__ */

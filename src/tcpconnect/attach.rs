@@ -98,6 +98,13 @@ pub fn choose(progs: &mut OpenTcpconnectProgs<'_>, way: Way, outcome: bool, stor
     }
 }
 
+/// --dns: the programs that see DNS queries and answers (BTF tracepoints
+/// on the packet path, whatever way sees the connects).
+pub fn choose_dns(progs: &mut OpenTcpconnectProgs<'_>) {
+    progs.dns_query_sent.set_autoload(true);
+    progs.dns_answer_received.set_autoload(true);
+}
+
 /// Whether this kernel lets BPF tracing programs keep data in sockets
 /// (bpf_sk_storage_get from fentry and BTF tracepoints: Linux >= 5.11) and
 /// list it (an iterator over socket storage; some sandboxes refuse them):

@@ -89,6 +89,12 @@ pub struct Cli {
     /// Only connects whose result is not ok (implies --outcome)
     #[arg(long)]
     pub failed: bool,
+    /// Include QUERY, last: the DNS name each destination was looked up by, from the UDP
+    /// answers of the connect's network namespace seen since tracing started (not DNS over TCP,
+    /// TLS or HTTPS, nor names cached in a process), with " (N.NNNms)" past 100 ms; localhost
+    /// for 127.0.0.1 and ::1, "No DNS Query" when no answer named it
+    #[arg(short = 'd', long, conflicts_with = "count")]
+    pub dns: bool,
     /// How to hook connects
     #[arg(long, value_enum, default_value_t = AttachChoice::Auto)]
     pub attach: AttachChoice,
@@ -220,6 +226,15 @@ mod tests {
         assert!(parse(&["-u", "nosuchuser-xyz"]).is_err());
         assert!(parse(&["-4", "-6"]).is_err());
         assert!(parse(&["--attach", "uprobe"]).is_err());
+        // BCC refuses -d with -c too: count mode prints no rows to name.
+        assert!(parse(&["-d", "-c"]).unwrap_err().contains("cannot be used with"));
+    }
+
+    #[test]
+    fn dns_is_bccs_flag() {
+        assert!(parse(&["-d"]).unwrap().dns);
+        assert!(parse(&["--dns", "--outcome", "-U", "--container", "-P", "80"]).unwrap().dns);
+        assert!(!parse(&[]).unwrap().dns);
     }
 
     #[test]

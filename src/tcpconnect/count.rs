@@ -6,7 +6,7 @@ use std::io::Write;
 
 use libbpf_rs::{MapCore, MapFlags};
 
-use super::event::{ip_addr, ip_version, result_name, Connect};
+use super::event::{ip_addr, ip_version, result_name, Connect, Record};
 use super::skel::types::{connect_event, connect_key};
 use crate::data_path::Formatter;
 use crate::error::{Error, Result};
@@ -17,7 +17,7 @@ use crate::output::json::JsonObject;
 pub struct CountMode;
 
 impl Formatter<Connect> for CountMode {
-    fn write_event(&mut self, _out: &mut Vec<u8>, _event: &connect_event) {}
+    fn write_event(&mut self, _out: &mut Vec<u8>, _record: &Record) {}
 }
 
 /// The table as the kernel left it.

@@ -1,11 +1,12 @@
 //! Step 1 of the data path: the bytes the BPF program sent, as a typed event.
 
 use std::borrow::Cow;
+use std::mem::offset_of;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use nix::errno::Errno;
 
-use super::skel::types::{connect_event, connect_key};
+use super::skel::types::{connect_event, connect_key, dns_answer};
 use crate::bpf_constants::{
     AF_INET, RESULT_CLOSED, RESULT_FAILED, RESULT_OK, RESULT_PENDING, RESULT_UNKNOWN,
 };
@@ -16,15 +17,37 @@ use crate::output::escape::c_str_bytes;
 // from src/bpf/tcpconnect.h); every bit pattern is valid.
 unsafe impl plain::Plain for connect_event {}
 unsafe impl plain::Plain for connect_key {}
+unsafe impl plain::Plain for dns_answer {}
 
-/// tcpconnect's records: each a `connect_event`.
+/// tcpconnect's records: a `connect_event` each, and with --dns the
+/// `dns_answer`s that name their destinations.
 pub struct Connect;
 
-impl Decode for Connect {
-    type Event<'a> = connect_event;
+pub enum Record {
+    Connect(connect_event),
+    Answer(Box<dns_answer>),
+}
 
-    fn decode(record: &[u8]) -> Option<connect_event> {
-        connect_event::decode(record)
+impl Decode for Connect {
+    type Event<'a> = Record;
+
+    /// A record is an answer when it holds at least an answer's header and
+    /// query (the kernel sends only the bytes of the answer it copied): a
+    /// connect's is a fifth of that (perf buffers pad records to 8 bytes
+    /// at most).
+    fn decode(record: &[u8]) -> Option<Record> {
+        if record.len() >= offset_of!(dns_answer, answer) {
+            let mut answer = Box::<dns_answer>::default();
+            // SAFETY: Plain types can be written as bytes.
+            let bytes = unsafe { plain::as_mut_bytes(&mut *answer) };
+            let copied = record.len().min(bytes.len());
+            bytes[..copied].copy_from_slice(&record[..copied]);
+            // What the record does not hold was not sent.
+            let sent = copied - offset_of!(dns_answer, answer);
+            answer.answer_len = answer.answer_len.min(sent as u16);
+            return Some(Record::Answer(answer));
+        }
+        connect_event::decode(record).map(Record::Connect)
     }
 }
 
@@ -144,6 +167,37 @@ pub(crate) mod tests {
         assert_eq!(decoded.destination().to_string(), "10.1.2.3");
         assert_eq!(decoded.comm_bytes(), b"curl");
         assert!(connect_event::decode(&bytes[..10]).is_none());
+    }
+
+    #[test]
+    fn answers_and_connects_are_told_apart_by_size() {
+        let event = v4_event();
+        // SAFETY: Plain types can be viewed as bytes.
+        let bytes = unsafe { plain::as_bytes(&event) };
+        assert!(matches!(Connect::decode(bytes), Some(Record::Connect(e)) if e.pid == 1234));
+        let answer = dns_answer {
+            netns: 7,
+            ..Default::default()
+        };
+        // SAFETY: as above.
+        let bytes = unsafe { plain::as_bytes(&answer) };
+        assert!(matches!(Connect::decode(bytes), Some(Record::Answer(a)) if a.netns == 7));
+        assert!(offset_of!(dns_answer, answer) > 8 + size_of::<connect_event>());
+        // Sent up to the 10 bytes of answer copied; a record cut shorter than
+        // its answer_len says holds only what it holds.
+        let sent = offset_of!(dns_answer, answer) + 10;
+        let answer = dns_answer {
+            answer_len: 10,
+            ..answer
+        };
+        // SAFETY: as above.
+        let bytes = unsafe { plain::as_bytes(&answer) };
+        let decoded = |len: usize| match Connect::decode(&bytes[..len]) {
+            Some(Record::Answer(a)) => a.answer_len,
+            _ => panic!("an answer of {len} bytes"),
+        };
+        assert_eq!(decoded(sent), 10);
+        assert_eq!(decoded(sent - 4), 6);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use super::event::{ip_version, Connect};
+use super::dns::{Query, SharedNames};
+use super::event::{ip_version, Connect, Record};
 use super::skel::types::connect_event;
 use crate::bpf_constants::RESULT_UNKNOWN;
 use super::Cgroups;
@@ -50,6 +51,8 @@ pub struct TextFormatter {
     time_origin_ns: Option<u64>,
     /// --container: the CONTAINER column's names.
     cgroups: Option<Cgroups>,
+    /// --dns: QUERY, last, from the names of the answers seen.
+    names: Option<SharedNames>,
 }
 
 impl TextFormatter {
@@ -57,11 +60,30 @@ impl TextFormatter {
         columns: Columns,
         time_origin_ns: Option<u64>,
         cgroups: Option<Cgroups>,
+        names: Option<SharedNames>,
     ) -> Self {
         Self {
             columns,
             time_origin_ns,
             cgroups,
+            names,
+        }
+    }
+}
+
+/// Step 3 for a record: an answer teaches the names (--dns) and prints
+/// nothing; a connect is written by `write_connect`.
+fn write_record(
+    names: Option<&SharedNames>,
+    record: &Record,
+    write_connect: impl FnOnce(&connect_event),
+) {
+    match record {
+        Record::Connect(event) => write_connect(event),
+        Record::Answer(answer) => {
+            if let Some(names) = names {
+                names.borrow_mut().learn_from(answer);
+            }
         }
     }
 }
@@ -94,10 +116,31 @@ impl Formatter<Connect> for TextFormatter {
         if c.outcome {
             let _ = write!(out, " {:<RESULT_WIDTH$}LAT(ms)", "RESULT");
         }
+        if self.names.is_some() {
+            out.extend_from_slice(b" QUERY");
+        }
         out.push(b'\n');
     }
 
-    fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event) {
+    fn write_event(&mut self, out: &mut Vec<u8>, record: &Record) {
+        let names = self.names.clone();
+        write_record(names.as_ref(), record, |event| {
+            self.write_connect(out, event);
+            if let Some(names) = &names {
+                out.push(b' ');
+                let names = names.borrow();
+                names
+                    .query(event.netns, event.destination(), event.timestamp_ns)
+                    .push_column(out);
+            }
+            out.push(b'\n');
+        });
+    }
+}
+
+impl TextFormatter {
+    /// A connect's columns but QUERY, without the line's end.
+    fn write_connect(&mut self, out: &mut Vec<u8>, event: &connect_event) {
         let c = &self.columns;
         if c.timestamp {
             let origin = *self.time_origin_ns.get_or_insert(event.timestamp_ns);
@@ -140,7 +183,6 @@ impl Formatter<Connect> for TextFormatter {
                 }
             }
         }
-        out.push(b'\n');
     }
 }
 
@@ -151,14 +193,17 @@ pub struct JsonFormatter {
     outcome: bool,
     /// --container: `cgroup` and `container_id`.
     cgroups: Option<Cgroups>,
+    /// --dns: `query` (null when none is known) and `query_age_ns`.
+    names: Option<SharedNames>,
 }
 
 impl JsonFormatter {
-    pub fn new(outcome: bool, cgroups: Option<Cgroups>) -> Self {
+    pub fn new(outcome: bool, cgroups: Option<Cgroups>, names: Option<SharedNames>) -> Self {
         Self {
             lines: JsonEvents::new(),
             outcome,
             cgroups,
+            names,
         }
     }
 }
@@ -172,7 +217,16 @@ impl Formatter<Connect> for JsonFormatter {
         self.lines.write_loss(out, count, cpu);
     }
 
-    fn write_event(&mut self, out: &mut Vec<u8>, event: &connect_event) {
+    fn write_event(&mut self, out: &mut Vec<u8>, record: &Record) {
+        let names = self.names.clone();
+        write_record(names.as_ref(), record, |event| {
+            self.write_connect(out, event, names.as_ref());
+        });
+    }
+}
+
+impl JsonFormatter {
+    fn write_connect(&mut self, out: &mut Vec<u8>, event: &connect_event, names: Option<&SharedNames>) {
         let mut line = self.lines.begin(out, event.timestamp_ns);
         line.number("pid", event.pid)
             .number("process_start_ns", event.process_start_boottime_ns)
@@ -198,6 +252,16 @@ impl Formatter<Connect> for JsonFormatter {
                 _ => line.number("latency_ns", event.latency_ns),
             };
         }
+        if let Some(names) = names {
+            let names = names.borrow();
+            match names.query(event.netns, event.destination(), event.timestamp_ns) {
+                Query::Localhost => line.string("query", b"localhost"),
+                Query::Answered { name, age_ns } => {
+                    line.string("query", name).number("query_age_ns", age_ns)
+                }
+                Query::Unknown => line.raw("query", b"null"),
+            };
+        }
         line.end();
     }
 }
@@ -214,10 +278,10 @@ mod tests {
 
     #[test]
     fn default_header_and_row_match_upstream() {
-        let mut formatter = TextFormatter::new(Columns::default(), None, None);
+        let mut formatter = TextFormatter::new(Columns::default(), None, None, None);
         let mut out = Vec::new();
         formatter.write_header(&mut out);
-        formatter.write_event(&mut out, &v4_event());
+        formatter.write_event(&mut out, &Record::Connect(v4_event()));
         assert_eq!(
             text(out),
             "PID    COMM             IP SADDR            DADDR            DPORT\n\
@@ -234,14 +298,14 @@ mod tests {
             lport: true,
             outcome: false,
         };
-        let mut formatter = TextFormatter::new(columns, None, None);
+        let mut formatter = TextFormatter::new(columns, None, None, None);
         let mut out = Vec::new();
         formatter.write_header(&mut out);
         let mut second = v4_event();
         second.timestamp_ns += 1_500_000_000;
         second.uid = 1_234_567;
-        formatter.write_event(&mut out, &v4_event());
-        formatter.write_event(&mut out, &second);
+        formatter.write_event(&mut out, &Record::Connect(v4_event()));
+        formatter.write_event(&mut out, &Record::Connect(second));
         assert_eq!(
             text(out),
             "TIME(s)  UID   PID    COMM             IP SADDR            LPORT DADDR            SPORT DPORT\n\
@@ -258,7 +322,7 @@ mod tests {
             ..Columns::default()
         };
         // TIME(s) counts from the tool's start, given.
-        let mut formatter = TextFormatter::new(columns, Some(9_000_000_000), None);
+        let mut formatter = TextFormatter::new(columns, Some(9_000_000_000), None, None);
         let mut out = Vec::new();
         formatter.write_header(&mut out);
         let mut ok = v4_event();
@@ -269,7 +333,7 @@ mod tests {
         let mut unknown = v4_event();
         unknown.result = RESULT_UNKNOWN;
         for event in [ok, unreachable, unknown] {
-            formatter.write_event(&mut out, &event);
+            formatter.write_event(&mut out, &Record::Connect(event));
         }
         assert_eq!(
             text(out),
@@ -283,7 +347,7 @@ mod tests {
     #[test]
     fn json_has_every_field() {
         let mut out = Vec::new();
-        JsonFormatter::new(false, None).write_event(&mut out, &v4_event());
+        JsonFormatter::new(false, None, None).write_event(&mut out, &Record::Connect(v4_event()));
         let line = text(out);
         assert!(line.starts_with("{\"time\":\""), "{line}");
         assert!(line.ends_with(
@@ -298,7 +362,7 @@ mod tests {
             let mut event = v4_event();
             (event.result, event.latency_ns) = (result, latency_ns);
             let mut out = Vec::new();
-            JsonFormatter::new(outcome, None).write_event(&mut out, &event);
+            JsonFormatter::new(outcome, None, None).write_event(&mut out, &Record::Connect(event));
             let line = text(out);
             let (_, fields) = line.split_once(",\"cgroup_id\":0").expect("cgroup_id");
             fields.to_string()
@@ -313,5 +377,56 @@ mod tests {
         );
         assert_eq!(line(false, RESULT_UNKNOWN, 0), ",\"result\":\"unknown\"}\n");
         assert_eq!(line(false, 0, 0), "}\n");
+    }
+
+    /// Tables that know 10.1.2.3 as web.test in namespace 7, answered 1 s
+    /// before v4_event's connect.
+    fn names() -> crate::tcpconnect::dns::SharedNames {
+        use crate::tcpconnect::dns::Resolution;
+        let names = crate::tcpconnect::dns::Names::shared();
+        let address = v4_event().destination();
+        let resolution = Resolution {
+            name: b"web.test".to_vec(),
+            addresses: vec![(address, 60)],
+        };
+        names.borrow_mut().learn(7, 9_000_000_000, Ok(resolution));
+        names
+    }
+
+    #[test]
+    fn dns_adds_query_last() {
+        let columns = Columns {
+            outcome: true,
+            ..Columns::default()
+        };
+        let mut formatter = TextFormatter::new(columns, None, None, Some(names()));
+        let mut out = Vec::new();
+        formatter.write_header(&mut out);
+        let mut event = v4_event();
+        (event.netns, event.result, event.latency_ns) = (7, RESULT_OK, 1_000_000);
+        formatter.write_event(&mut out, &Record::Connect(event));
+        event.netns = 8;
+        formatter.write_event(&mut out, &Record::Connect(event));
+        assert_eq!(
+            text(out),
+            "PID    COMM             IP SADDR            DADDR            DPORT RESULT       LAT(ms) QUERY\n\
+             1234   curl             4  127.0.0.1        10.1.2.3         80    ok           1.000 web.test (1000.000ms)\n\
+             1234   curl             4  127.0.0.1        10.1.2.3         80    ok           1.000 No DNS Query\n"
+        );
+    }
+
+    #[test]
+    fn dns_adds_query_and_its_age_to_json() {
+        let mut formatter = JsonFormatter::new(false, None, Some(names()));
+        let mut out = Vec::new();
+        let mut event = v4_event();
+        event.netns = 7;
+        formatter.write_event(&mut out, &Record::Connect(event));
+        event.netns = 8;
+        formatter.write_event(&mut out, &Record::Connect(event));
+        let lines = text(out);
+        let lines: Vec<&str> = lines.lines().collect();
+        assert!(lines[0].ends_with(",\"query\":\"web.test\",\"query_age_ns\":1000000000}"), "{}", lines[0]);
+        assert!(lines[1].ends_with(",\"query\":null}"), "{}", lines[1]);
     }
 }

@@ -24,8 +24,26 @@ pub const MANUAL: Manual = Manual {
          of tracing. --failed leaves out the connects that were established. In \
          count mode the table gets a RESULT column, one row per endpoint and result. \
          Every way follows each connect to its result through inet_sock_set_state.",
+        "With -d (--dns) a last column, QUERY, names each connect's destination by \
+         the DNS name a client of its network namespace looked it up by, as BCC \
+         Python's tcpconnect -d: the name asked (through CNAMEs), with the delay \
+         appended as \" (N.NNNms)\" when the answer came more than 100 ms before \
+         the connect; localhost for 127.0.0.1 and ::1; No DNS Query when no answer \
+         named it. Two BTF tracepoints on the packet path (net_dev_queue, \
+         netif_receive_skb) see DNS over UDP in every network namespace; an answer \
+         counts only if it matches a query of the same namespace (id, addresses, \
+         ports, and the question, checked in user space), so another user or \
+         namespace cannot plant a name. Names are kept per namespace and address in \
+         a table of 10240, each for its answer's TTL but at least 10 s and at most \
+         24 hours; when it is full the oldest answer's go first. Answers that name \
+         nothing (unasked, another question, malformed, larger than 2048 bytes) and \
+         names dropped early are counted on stderr on exit. Not seen: DNS over TCP, \
+         TLS or HTTPS; names cached in a process, or resolved before tracing \
+         started; lookups a resolver in another namespace made for the client over \
+         its own channel (systemd-resolved's D-Bus and varlink: answers from its \
+         stub at 127.0.0.53 over UDP are seen). Not with -c.",
         "It is a drop-in replacement for BCC's libbpf-tools tcpconnect: same flags, \
-         defaults and columns, plus BCC Python's -4, -6 and -L, and working -C/-M.",
+         defaults and columns, plus BCC Python's -4, -6, -L and -d, and working -C/-M.",
     ],
     examples: &[
         Example {
@@ -85,6 +103,10 @@ pub const MANUAL: Manual = Manual {
             purpose: "count the connects that failed, per result",
         },
         Example {
+            args: "-d",
+            purpose: "include the DNS name each destination was looked up by",
+        },
+        Example {
             args: "-C /sys/fs/bpf/cgroupmap",
             purpose: "trace cgroups in this BPF map only",
         },
@@ -99,7 +121,10 @@ pub const MANUAL: Manual = Manual {
          fixed-size record, or only updating a counter in count mode. User space \
          wakes at most once per 50 ms batch. The per-connect cost is small next \
          to the connect itself; see the project's docs/performance.md for \
-         benchmark figures.",
+         benchmark figures. With -d two more programs run for every packet the \
+         host sends or receives, returning after its IP and UDP headers unless it \
+         is DNS; each DNS answer that matched a query is sent to user space with \
+         its query (552 bytes and the answer's) and parsed there.",
     ],
     caveats: &[
         "On the tracepoint way the kernel moves the socket to SYN_SENT before it \

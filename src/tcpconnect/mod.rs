@@ -8,6 +8,7 @@
 pub mod attach;
 pub mod cli;
 pub mod count;
+pub mod dns;
 pub mod event;
 pub mod format;
 pub mod manual;
@@ -30,7 +31,8 @@ use crate::runtime::pipeline::{Declared, LoadedObjectOf, OpenObjectOf, Tool};
 use attach::Storage;
 use cli::{AttachChoice, Cli, PortList};
 use count::CountColumns;
-use event::Connect;
+use dns::{Names, SharedNames};
+use event::{Connect, Record};
 use format::{Columns, JsonFormatter, TextFormatter};
 use skel::types::{cgroup_path_entry, connect_event};
 
@@ -57,6 +59,8 @@ pub struct Tcpconnect {
     storage: Option<Storage>,
     /// When the tool started (CLOCK_MONOTONIC), for -t with --outcome.
     started_ns: u64,
+    /// --dns: the names of the answers seen, for every formatter.
+    names: Option<SharedNames>,
 }
 
 impl Tool for Tcpconnect {
@@ -69,10 +73,11 @@ impl Tool for Tcpconnect {
 
     fn new(cli: Cli, started_ns: u64) -> Result<Self> {
         Ok(Self {
-            cli,
             socket_storage_usable: None,
             storage: None,
             started_ns,
+            names: cli.dns.then(Names::shared),
+            cli,
         })
     }
 
@@ -106,6 +111,7 @@ impl Tool for Tcpconnect {
         globals.record_uid = shown(cli.print_uid);
         globals.record_cgroup = shown(cli.container);
         globals.record_process_start = shown(false);
+        globals.record_netns = cli.dns;
         // --container: the kernel keeps cgroup paths for the formatter.
         globals.name_cgroups = cli.container;
         if let Some(pid) = cli.pid {
@@ -124,12 +130,19 @@ impl Tool for Tcpconnect {
         }
         let in_sockets = self.storage == Some(Storage::TableThenSockets);
         globals.overflow_to_sockets = in_sockets;
+        if cli.dns {
+            attach::choose_dns(&mut object.progs);
+        }
 
         // Only the storage the programs use is created.
         let maps = &mut object.maps;
         let setup = |err| Error::from_libbpf("setting up the maps", &err);
         for (map, used) in [
             (&mut maps.cgroup_paths, cli.container),
+            (&mut maps.dns_queries, cli.dns),
+            (&mut maps.dns_query_room, cli.dns),
+            (&mut maps.dns_answer_room, cli.dns),
+            (&mut maps.unmatched_dns_answers, cli.dns),
             (&mut maps.connect_by_socket, self.storage.is_some()),
             (&mut maps.connect_in_socket, in_sockets),
         ] {
@@ -184,8 +197,8 @@ impl Tool for Tcpconnect {
             }
         } else {
             let mut formatter = self.formatter(object)?;
-            for event in &shown {
-                formatter.write_event(output.buffer(), event);
+            for event in shown {
+                formatter.write_event(output.buffer(), &Record::Connect(event));
             }
         }
         let _ = output.flush()?;
@@ -194,6 +207,12 @@ impl Tool for Tcpconnect {
                 "{} connects still waiting for their source port are not shown",
                 unstarted.len()
             );
+        }
+        if let Some(names) = &self.names {
+            let unmatched = per_cpu_counts(&maps.unmatched_dns_answers)?.iter().sum();
+            if let Some(line) = names.borrow().report(unmatched) {
+                eprintln!("{line}");
+            }
         }
         let unfollowed: u64 = per_cpu_counts(&maps.unfollowed_connects)?.iter().sum();
         if unfollowed > 0 {
@@ -235,7 +254,11 @@ impl Tcpconnect {
         };
         Ok(match (cli.common.json, cli.count) {
             (_, true) => Box::new(count::CountMode),
-            (true, false) => Box::new(JsonFormatter::new(cli.outcome(), cgroups)),
+            (true, false) => Box::new(JsonFormatter::new(
+                cli.outcome(),
+                cgroups,
+                self.names.clone(),
+            )),
             (false, false) => Box::new(TextFormatter::new(
                 Columns {
                     timestamp: cli.timestamp,
@@ -246,6 +269,7 @@ impl Tcpconnect {
                 },
                 cli.outcome().then_some(self.started_ns),
                 cgroups,
+                self.names.clone(),
             )),
         })
     }

@@ -1,0 +1,658 @@
+//! --dns: the name behind each connect's destination, from the DNS answers
+//! the kernel side matched to a query of the same network namespace (its id,
+//! addresses and ports: src/bpf/dns_answers.bpf.h). Here each answer is
+//! checked against its query's question and read (`read_answer`, a pure
+//! function), and its addresses fill a bounded table of names by namespace
+//! and address (`Names`), which the formatters ask for each connect.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::rc::Rc;
+
+use simple_dns::rdata::RData;
+use simple_dns::{Name, Packet, PacketFlag, RCODE};
+
+use super::skel::types::dns_answer;
+
+/// Names kept at most (BCC's bound); the oldest answer's go first.
+pub const CAPACITY: usize = 10_240;
+/// A name is kept for its answer's TTL, but at least this long (a TTL of 0
+/// is common, and the client connects after its lookup) ...
+pub const MIN_KEEP_NS: u64 = 10 * NS_PER_S;
+/// ... and at most this (BCC keeps every name for a day).
+pub const MAX_KEEP_NS: u64 = 24 * 3600 * NS_PER_S;
+/// Past this delay between answer and connect, QUERY shows it (BCC's).
+const SHOWN_DELAY_NS: u64 = 100_000_000;
+/// CNAMEs followed from the question at most.
+const MAX_CNAME_CHAIN: usize = 16;
+/// The fewest bytes a question, a resource record, the header take on the
+/// wire: a header whose counts claim more than its message holds is
+/// malformed, found before the parser sizes its tables by those counts.
+const MIN_QUESTION_LEN: usize = 5;
+const MIN_RECORD_LEN: usize = 11;
+const HEADER_LEN: usize = 12;
+const NS_PER_S: u64 = 1_000_000_000;
+
+/// What an answer said: the name its client asked for, and the addresses
+/// that name resolved to (through CNAMEs), each with its TTL in seconds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Resolution {
+    /// As asked, in presentation form: labels joined by dots, a dot or a
+    /// backslash inside a label escaped with a backslash.
+    pub name: Vec<u8>,
+    pub addresses: Vec<(IpAddr, u32)>,
+}
+
+/// Why an answer names nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unusable {
+    /// Longer than the bytes the kernel side copies of an answer.
+    Oversized,
+    /// Not a DNS message (truncated, a bad name or pointer, bad counts).
+    Malformed,
+    /// Not a response to its query: another id or question, or not a response.
+    Mismatched,
+}
+
+/// Reads `answer`, a response to `query` (both whole DNS messages): the
+/// question must be the query's, and the A and AAAA records of the name
+/// asked, or of a CNAME it leads to, are its addresses. A refusal or an
+/// unknown name resolves to no address.
+pub fn read_answer(query: &[u8], answer: &[u8]) -> Result<Resolution, Unusable> {
+    let query = parse(query)?;
+    let answer = parse(answer)?;
+    let ([asked], [answered]) = (&query.questions[..], &answer.questions[..]) else {
+        return Err(Unusable::Mismatched);
+    };
+    let is_response = |packet: &Packet| packet.has_flags(PacketFlag::RESPONSE);
+    if answer.id() != query.id()
+        || !is_response(&answer)
+        || is_response(&query)
+        || answered.qname != asked.qname
+        || answered.qtype != asked.qtype
+        || answered.qclass != asked.qclass
+    {
+        return Err(Unusable::Mismatched);
+    }
+    let mut addresses = Vec::new();
+    if answer.rcode() == RCODE::NoError {
+        let owners = cname_chain(&answer, &asked.qname);
+        for record in &answer.answers {
+            let address = match &record.rdata {
+                RData::A(a) => IpAddr::V4(Ipv4Addr::from(a.address)),
+                RData::AAAA(aaaa) => IpAddr::V6(Ipv6Addr::from(aaaa.address)),
+                _ => continue,
+            };
+            if owners.contains(&&record.name) {
+                addresses.push((address, record.ttl));
+            }
+        }
+    }
+    Ok(Resolution {
+        name: presentation(&asked.qname),
+        addresses,
+    })
+}
+
+fn parse(message: &[u8]) -> Result<Packet<'_>, Unusable> {
+    let count = |at: usize| message.get(at..at + 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+    let (Some(questions), Some(answers), Some(authority), Some(additional)) =
+        (count(4), count(6), count(8), count(10))
+    else {
+        return Err(Unusable::Malformed);
+    };
+    let least = questions * MIN_QUESTION_LEN + (answers + authority + additional) * MIN_RECORD_LEN;
+    if HEADER_LEN + least > message.len() {
+        return Err(Unusable::Malformed);
+    }
+    Packet::parse(message).map_err(|_| Unusable::Malformed)
+}
+
+/// The name asked, and the names it leads to through the answer's CNAMEs.
+fn cname_chain<'p>(answer: &'p Packet<'p>, asked: &'p Name<'p>) -> Vec<&'p Name<'p>> {
+    let mut chain = vec![asked];
+    while chain.len() <= MAX_CNAME_CHAIN {
+        let last = chain[chain.len() - 1];
+        let next = answer.answers.iter().find_map(|record| match &record.rdata {
+            RData::CNAME(target) if record.name == *last => Some(&target.0),
+            _ => None,
+        });
+        match next {
+            Some(target) if !chain.contains(&target) => chain.push(target),
+            _ => break,
+        }
+    }
+    chain
+}
+
+fn presentation(name: &Name<'_>) -> Vec<u8> {
+    let mut text = Vec::new();
+    for (i, label) in name.get_labels().iter().enumerate() {
+        if i > 0 {
+            text.push(b'.');
+        }
+        for &byte in label.as_ref() {
+            if byte == b'.' || byte == b'\\' {
+                text.push(b'\\');
+            }
+            text.push(byte);
+        }
+    }
+    text
+}
+
+/// What QUERY shows for a connect.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Query<'a> {
+    /// 127.0.0.1 or ::1 (BCC's two; the rest of 127/8 is looked up).
+    Localhost,
+    /// The name of the latest answer for the address in the connect's
+    /// namespace, and how long before the connect it came.
+    Answered { name: &'a [u8], age_ns: u64 },
+    /// No answer seen, or it expired.
+    Unknown,
+}
+
+impl Query<'_> {
+    /// The QUERY column, as BCC prints it: the name, with the delay past
+    /// 100 ms. Names are escaped like every other name.
+    pub fn push_column(&self, out: &mut Vec<u8>) {
+        match self {
+            Query::Localhost => out.extend_from_slice(b"localhost"),
+            Query::Unknown => out.extend_from_slice(b"No DNS Query"),
+            Query::Answered { name, age_ns } => {
+                crate::output::escape::push_escaped(out, name, crate::output::escape::Quoting::Bare);
+                if *age_ns > SHOWN_DELAY_NS {
+                    use std::io::Write;
+                    let _ = write!(out, " ({:.3}ms)", *age_ns as f64 / 1e6);
+                }
+            }
+        }
+    }
+}
+
+/// Answers that named nothing, and names dropped to make room.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Losses {
+    pub oversized: u64,
+    pub malformed: u64,
+    pub mismatched: u64,
+    pub evicted: u64,
+}
+
+struct Named {
+    name: Rc<[u8]>,
+    answered_ns: u64,
+    expires_ns: u64,
+    /// Its place in `Names::by_age`.
+    order: u64,
+}
+
+/// The names of addresses by network namespace, bounded: each kept for its
+/// TTL (within MIN_KEEP_NS and MAX_KEEP_NS), the oldest answer's dropped
+/// first when `capacity` are kept.
+pub struct Names {
+    by_address: HashMap<(u32, IpAddr), Named>,
+    by_age: BTreeMap<u64, (u32, IpAddr)>,
+    next_order: u64,
+    capacity: usize,
+    pub losses: Losses,
+}
+
+/// The one table the formatters name connects from and the final report
+/// counts from.
+pub type SharedNames = Rc<RefCell<Names>>;
+
+impl Names {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            by_address: HashMap::new(),
+            by_age: BTreeMap::new(),
+            next_order: 0,
+            capacity,
+            losses: Losses::default(),
+        }
+    }
+
+    pub fn shared() -> SharedNames {
+        Rc::new(RefCell::new(Self::new(CAPACITY)))
+    }
+
+    /// Learns what one answer the kernel side sent says.
+    pub fn learn_from(&mut self, record: &dns_answer) {
+        let query = &record.query[..usize::from(record.query_len).min(record.query.len())];
+        let copied = usize::from(record.answer_len).min(record.answer.len());
+        let resolution = match usize::from(record.udp_len) > copied {
+            true => Err(Unusable::Oversized),
+            false => read_answer(query, &record.answer[..copied]),
+        };
+        self.learn(record.netns, record.timestamp_ns, resolution);
+    }
+
+    pub fn learn(&mut self, netns: u32, answered_ns: u64, resolution: Result<Resolution, Unusable>) {
+        let resolution = match resolution {
+            Ok(resolution) => resolution,
+            Err(why) => {
+                *match why {
+                    Unusable::Oversized => &mut self.losses.oversized,
+                    Unusable::Malformed => &mut self.losses.malformed,
+                    Unusable::Mismatched => &mut self.losses.mismatched,
+                } += 1;
+                return;
+            }
+        };
+        let name: Rc<[u8]> = resolution.name.into();
+        for (address, ttl) in resolution.addresses {
+            let keep_ns = (u64::from(ttl) * NS_PER_S).clamp(MIN_KEEP_NS, MAX_KEEP_NS);
+            self.insert(
+                (netns, address),
+                Rc::clone(&name),
+                answered_ns,
+                answered_ns.saturating_add(keep_ns),
+            );
+        }
+    }
+
+    fn insert(&mut self, key: (u32, IpAddr), name: Rc<[u8]>, answered_ns: u64, expires_ns: u64) {
+        if let Some(old) = self.by_address.remove(&key) {
+            self.by_age.remove(&old.order);
+        }
+        while self.by_address.len() >= self.capacity {
+            let Some((_, oldest)) = self.by_age.pop_first() else {
+                break;
+            };
+            if let Some(dropped) = self.by_address.remove(&oldest) {
+                // An expired name makes room without loss.
+                if dropped.expires_ns >= answered_ns {
+                    self.losses.evicted += 1;
+                }
+            }
+        }
+        let order = self.next_order;
+        self.next_order += 1;
+        self.by_age.insert(order, key);
+        self.by_address.insert(
+            key,
+            Named {
+                name,
+                answered_ns,
+                expires_ns,
+                order,
+            },
+        );
+    }
+
+    /// QUERY for a connect to `address` from namespace `netns` at `at_ns`.
+    pub fn query(&self, netns: u32, address: IpAddr, at_ns: u64) -> Query<'_> {
+        let loopback = match address {
+            IpAddr::V4(v4) => v4 == Ipv4Addr::LOCALHOST,
+            IpAddr::V6(v6) => v6 == Ipv6Addr::LOCALHOST,
+        };
+        if loopback {
+            return Query::Localhost;
+        }
+        match self.by_address.get(&(netns, address)) {
+            Some(named) if at_ns <= named.expires_ns => Query::Answered {
+                name: &named.name,
+                age_ns: at_ns.saturating_sub(named.answered_ns),
+            },
+            _ => Query::Unknown,
+        }
+    }
+
+    /// The line on stderr on exit, when answers named nothing or names
+    /// were dropped; `unmatched`: datagrams from port 53 that answered no
+    /// query (counted by the kernel side).
+    pub fn report(&self, unmatched: u64) -> Option<String> {
+        let Losses {
+            oversized,
+            malformed,
+            mismatched,
+            evicted,
+        } = self.losses;
+        let parts: Vec<String> = [
+            (unmatched, "answered no query of their namespace"),
+            (mismatched, "did not answer their query's question"),
+            (malformed, "were malformed"),
+            (oversized, "were larger than the bytes read of an answer"),
+        ]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+        let mut line = match parts.is_empty() {
+            true => String::new(),
+            false => format!("DNS datagrams that named nothing: {}", parts.join(", ")),
+        };
+        if evicted > 0 {
+            if !line.is_empty() {
+                line.push_str("; ");
+            }
+            let capacity = self.capacity;
+            line.push_str(&format!(
+                "{evicted} DNS names were dropped before they expired: the table holds {capacity}"
+            ));
+        }
+        (!line.is_empty()).then_some(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use simple_dns::rdata::{A, AAAA, CNAME};
+    use simple_dns::{Question, ResourceRecord, CLASS, TYPE};
+
+    use super::*;
+
+    fn question(name: &str, qtype: TYPE) -> Question<'_> {
+        Question::new(Name::new_unchecked(name), qtype.into(), CLASS::IN.into(), false)
+    }
+
+    fn query(id: u16, name: &str, qtype: TYPE) -> Vec<u8> {
+        let mut packet = Packet::new_query(id);
+        packet.questions.push(question(name, qtype));
+        packet.build_bytes_vec().unwrap()
+    }
+
+    fn record<'a>(owner: &'a str, rdata: RData<'a>) -> ResourceRecord<'a> {
+        ResourceRecord::new(Name::new_unchecked(owner), CLASS::IN, 300, rdata)
+    }
+
+    fn a(address: [u8; 4]) -> RData<'static> {
+        RData::A(A {
+            address: u32::from_be_bytes(address),
+        })
+    }
+
+    fn cname(target: &str) -> RData<'_> {
+        RData::CNAME(CNAME(Name::new_unchecked(target)))
+    }
+
+    /// A response to `query(id, name, qtype)` with these answers (names
+    /// compressed, as resolvers send them).
+    fn answer<'a>(id: u16, name: &'a str, qtype: TYPE, answers: Vec<ResourceRecord<'a>>) -> Vec<u8> {
+        let mut packet = Packet::new_reply(id);
+        packet.questions.push(question(name, qtype));
+        packet.answers = answers;
+        packet.build_bytes_vec_compressed().unwrap()
+    }
+
+    fn v4(address: [u8; 4]) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::from(address))
+    }
+
+    /// A query for alias.test, and its answer through two CNAMEs.
+    fn cname_exchange() -> (Vec<u8>, Vec<u8>) {
+        let asked = query(7, "alias.test", TYPE::A);
+        let answered = answer(
+            7,
+            "alias.test",
+            TYPE::A,
+            vec![
+                record("alias.test", cname("mid.test")),
+                record("mid.test", cname("web.test")),
+                record("web.test", a([10, 0, 0, 1])),
+                // Not on the chain: a resolver's answer names nothing else.
+                record("elsewhere.test", a([10, 6, 6, 6])),
+            ],
+        );
+        (asked, answered)
+    }
+
+    #[test]
+    fn the_name_asked_is_shown_for_the_addresses_its_cnames_lead_to() {
+        let (asked, answered) = cname_exchange();
+        let resolution = read_answer(&asked, &answered).unwrap();
+        assert_eq!(resolution.name, b"alias.test");
+        assert_eq!(resolution.addresses, vec![(v4([10, 0, 0, 1]), 300)]);
+    }
+
+    #[test]
+    fn aaaa_answers_and_names_in_other_case_are_read() {
+        let asked = query(9, "Web.Test", TYPE::AAAA);
+        let address = Ipv6Addr::new(0xfd53, 0, 0, 0, 0, 0, 0, 0x10);
+        let answered = answer(
+            9,
+            "web.test",
+            TYPE::AAAA,
+            vec![record(
+                "WEB.test",
+                RData::AAAA(AAAA {
+                    address: address.into(),
+                }),
+            )],
+        );
+        let resolution = read_answer(&asked, &answered).unwrap();
+        assert_eq!(resolution.name, b"Web.Test");
+        assert_eq!(resolution.addresses, vec![(IpAddr::V6(address), 300)]);
+    }
+
+    #[test]
+    fn an_answer_to_another_question_or_id_names_nothing() {
+        let asked = query(7, "web.test", TYPE::A);
+        let records = || vec![record("web.test", a([10, 0, 0, 1]))];
+        for (id, name, qtype) in [
+            (8, "web.test", TYPE::A),
+            (7, "evil.test", TYPE::A),
+            (7, "web.test", TYPE::AAAA),
+        ] {
+            let answered = answer(id, name, qtype, records());
+            assert_eq!(read_answer(&asked, &answered), Err(Unusable::Mismatched));
+        }
+        // A query is not an answer.
+        assert_eq!(read_answer(&asked, &asked), Err(Unusable::Mismatched));
+    }
+
+    #[test]
+    fn an_unknown_name_resolves_to_no_address() {
+        let asked = query(7, "none.test", TYPE::A);
+        let mut packet = Packet::new_reply(7);
+        packet.questions.push(question("none.test", TYPE::A));
+        *packet.rcode_mut() = RCODE::NameError;
+        let answered = packet.build_bytes_vec().unwrap();
+        let resolution = read_answer(&asked, &answered).unwrap();
+        assert!(resolution.addresses.is_empty());
+    }
+
+    /// The corpus of crafted answers to `query(0x1234, "a.test", A)`.
+    const CRAFTED: &[(&str, &[u8])] = &[
+        ("empty", b""),
+        ("header only, cut", b"\x12\x34\x81\x80\x00\x01"),
+        // The answer's name points at itself.
+        (
+            "pointer loop",
+            b"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\
+              \x01a\x04test\x00\x00\x01\x00\x01\
+              \xc0\x18\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x01",
+        ),
+        // The question's name points forwards, into the answer.
+        (
+            "forward pointer",
+            b"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\
+              \xc0\x10\x00\x01\x00\x01\
+              \x01a\x04test\x00\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00\x00\x01",
+        ),
+        // 65535 answers claimed in 30 bytes.
+        (
+            "counts past the end",
+            b"\x12\x34\x81\x80\x00\x01\xff\xff\xff\xff\xff\xff\
+              \x01a\x04test\x00\x00\x01\x00\x01",
+        ),
+        // The A record's data is cut short.
+        (
+            "truncated record",
+            b"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\
+              \x01a\x04test\x00\x00\x01\x00\x01\
+              \xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x00",
+        ),
+        // A label longer than 63 bytes.
+        (
+            "long label",
+            b"\x12\x34\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00\
+              \x50aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\
+              \x00\x00\x01\x00\x01",
+        ),
+    ];
+
+    #[test]
+    fn crafted_answers_are_malformed() {
+        let asked = query(0x1234, "a.test", TYPE::A);
+        for (what, crafted) in CRAFTED {
+            assert_eq!(read_answer(&asked, crafted), Err(Unusable::Malformed), "{what}");
+        }
+    }
+
+    /// xorshift64*: the same bytes on every run.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, bound: usize) -> usize {
+            (self.next() % bound as u64) as usize
+        }
+    }
+
+    /// Random bytes, and valid answers with bytes flipped, cut or
+    /// repeated: reading any of them returns, without a panic.
+    #[test]
+    fn any_bytes_are_read_or_refused_without_a_panic() {
+        let (asked, valid) = cname_exchange();
+        let mut random = Random(0x5eed);
+        let mut read = 0;
+        for round in 0..30_000 {
+            let mut bytes = match round % 3 {
+                0 => (0..random.below(600)).map(|_| random.next() as u8).collect(),
+                _ => valid.clone(),
+            };
+            for _ in 0..=random.below(4) {
+                if bytes.is_empty() {
+                    break;
+                }
+                let at = random.below(bytes.len());
+                match random.below(3) {
+                    0 => bytes[at] = random.next() as u8,
+                    1 => bytes.truncate(at),
+                    _ => {
+                        let piece = bytes[at..].to_vec();
+                        bytes.extend_from_slice(&piece);
+                    }
+                }
+            }
+            read += usize::from(read_answer(&asked, &bytes).is_ok());
+        }
+        assert!(read > 0, "some mutations leave the answer readable");
+    }
+
+    fn named(names: &Names, netns: u32, address: IpAddr, at_ns: u64) -> String {
+        let mut out = Vec::new();
+        names.query(netns, address, at_ns).push_column(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn resolution(name: &[u8], addresses: &[(IpAddr, u32)]) -> Result<Resolution, Unusable> {
+        Ok(Resolution {
+            name: name.to_vec(),
+            addresses: addresses.to_vec(),
+        })
+    }
+
+    #[test]
+    fn names_are_kept_per_namespace_for_their_ttl() {
+        let mut names = Names::new(16);
+        let web = v4([10, 0, 0, 1]);
+        let second = NS_PER_S;
+        names.learn(1, 100 * second, resolution(b"web.test", &[(web, 60)]));
+        assert_eq!(named(&names, 1, web, 100 * second), "web.test");
+        assert_eq!(named(&names, 1, web, 100 * second + 50_000_000), "web.test");
+        assert_eq!(named(&names, 1, web, 101 * second), "web.test (1000.000ms)");
+        // Another namespace's connect to the same address.
+        assert_eq!(named(&names, 2, web, 101 * second), "No DNS Query");
+        assert_eq!(named(&names, 1, web, 161 * second), "No DNS Query");
+        // TTL 0: kept long enough to connect.
+        names.learn(1, 200 * second, resolution(b"zero.test", &[(web, 0)]));
+        assert_eq!(named(&names, 1, web, 209 * second), "zero.test (9000.000ms)");
+        assert_eq!(named(&names, 1, web, 211 * second), "No DNS Query");
+        // A week's TTL: a day.
+        names.learn(1, 0, resolution(b"long.test", &[(web, 7 * 86_400)]));
+        assert_eq!(named(&names, 1, web, MAX_KEEP_NS + 1), "No DNS Query");
+    }
+
+    #[test]
+    fn loopback_is_localhost_like_bcc() {
+        let names = Names::new(1);
+        assert_eq!(named(&names, 1, v4([127, 0, 0, 1]), 0), "localhost");
+        assert_eq!(named(&names, 1, IpAddr::V6(Ipv6Addr::LOCALHOST), 0), "localhost");
+        assert_eq!(named(&names, 1, v4([127, 0, 0, 53]), 0), "No DNS Query");
+    }
+
+    #[test]
+    fn the_oldest_answer_makes_room_and_is_counted() {
+        let mut names = Names::new(2);
+        for (i, at) in [(1u8, 1), (2, 2), (3, 3)] {
+            names.learn(1, at, resolution(format!("n{i}").as_bytes(), &[(v4([10, 0, 0, i]), 60)]));
+        }
+        assert_eq!(named(&names, 1, v4([10, 0, 0, 1]), 4), "No DNS Query");
+        assert_eq!(named(&names, 1, v4([10, 0, 0, 3]), 4), "n3");
+        assert_eq!(names.losses.evicted, 1);
+        // A name learnt again moves to the back, without loss.
+        names.learn(1, 5, resolution(b"again", &[(v4([10, 0, 0, 2]), 60)]));
+        assert_eq!(names.losses.evicted, 1);
+        // An expired name makes room without being counted.
+        names.learn(1, 100 * NS_PER_S, resolution(b"late", &[(v4([10, 0, 0, 9]), 60)]));
+        assert_eq!(names.losses.evicted, 1);
+    }
+
+    #[test]
+    fn names_are_escaped_and_unusable_answers_counted() {
+        let mut names = Names::new(4);
+        let asked_label = b"a\nb.c\x1b[31m".to_vec();
+        let label = Name::new_with_labels(&[
+            simple_dns::Label::new_unchecked(&asked_label[..]),
+            simple_dns::Label::new_unchecked(b"test"),
+        ]);
+        let shown = presentation(&label);
+        assert_eq!(shown, b"a\nb\\.c\x1b[31m.test");
+        names.learn(1, 0, resolution(&shown, &[(v4([10, 0, 0, 1]), 60)]));
+        assert_eq!(named(&names, 1, v4([10, 0, 0, 1]), 0), "a\\nb\\.c\\x1b[31m.test");
+        for why in [Unusable::Malformed, Unusable::Malformed, Unusable::Mismatched, Unusable::Oversized] {
+            names.learn(1, 0, Err(why));
+        }
+        assert_eq!(
+            names.report(3).as_deref(),
+            Some(
+                "DNS datagrams that named nothing: 3 answered no query of their namespace, \
+                 1 did not answer their query's question, 2 were malformed, 1 were larger \
+                 than the bytes read of an answer"
+            )
+        );
+        assert_eq!(Names::new(1).report(0), None);
+    }
+
+    #[test]
+    fn an_answer_longer_than_its_copy_is_oversized() {
+        let asked = query(7, "web.test", TYPE::A);
+        let answered = answer(7, "web.test", TYPE::A, vec![record("web.test", a([10, 0, 0, 1]))]);
+        let mut record = dns_answer {
+            netns: 1,
+            query_len: asked.len() as u16,
+            answer_len: answered.len() as u16,
+            udp_len: answered.len() as u16,
+            ..Default::default()
+        };
+        record.query[..asked.len()].copy_from_slice(&asked);
+        record.answer[..answered.len()].copy_from_slice(&answered);
+        let mut names = Names::new(4);
+        names.learn_from(&record);
+        assert_eq!(named(&names, 1, v4([10, 0, 0, 1]), 0), "web.test");
+        record.udp_len += 1;
+        names.learn_from(&record);
+        assert_eq!(names.losses.oversized, 1);
+    }
+}
