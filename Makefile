@@ -70,7 +70,10 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # trixie root holding that architecture's toolchain (packaging/cross/run: set
 # up on first use or by `make deps ARCH=arm64`, kept in target/cross/). The
 # output goes to target/ARCH/, the binaries to target/ARCH/RUST_TARGET/release/.
-ARCH ?=
+# Only the command line's: kernel builds export ARCH (x86, arm64) for their own use.
+ifneq ($(origin ARCH),command line)
+ARCH :=
+endif
 CROSS :=
 BIN_SUBDIR :=
 DEB_ENV :=
