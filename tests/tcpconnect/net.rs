@@ -122,31 +122,34 @@ impl TcpSocket {
     }
 
     fn bind(&self, addr: SocketAddrV4) -> io::Result<()> {
-        let addr = sockaddr(addr);
-        let size = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        // SAFETY: addr is a sockaddr_in of the size given.
-        let bound = unsafe {
-            libc::bind(
-                self.0.as_raw_fd(),
-                (&addr as *const libc::sockaddr_in).cast(),
-                size,
-            )
-        };
-        check(bound).map(drop)
+        self.call_with_address(libc::bind, addr)
     }
 
     fn connect(&self, addr: SocketAddrV4) -> io::Result<()> {
+        self.call_with_address(libc::connect, addr)
+    }
+
+    /// `call` (bind or connect) on this socket with `addr`.
+    fn call_with_address(
+        &self,
+        call: unsafe extern "C" fn(
+            libc::c_int,
+            *const libc::sockaddr,
+            libc::socklen_t,
+        ) -> libc::c_int,
+        addr: SocketAddrV4,
+    ) -> io::Result<()> {
         let addr = sockaddr(addr);
         let size = size_of::<libc::sockaddr_in>() as libc::socklen_t;
         // SAFETY: addr is a sockaddr_in of the size given.
-        let connected = unsafe {
-            libc::connect(
+        let done = unsafe {
+            call(
                 self.0.as_raw_fd(),
                 (&addr as *const libc::sockaddr_in).cast(),
                 size,
             )
         };
-        check(connected).map(drop)
+        check(done).map(drop)
     }
 
     /// The source port the kernel chose.
