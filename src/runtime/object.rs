@@ -13,6 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use libbpf_rs::skel::{OpenSkel, Skel};
+use libbpf_rs::AsRawLibbpf;
 use libbpf_rs::{
     Iter, Link, MapCore, MapFlags, MapMut, ObjectBuilder, OpenMapMut, OpenObject, ProgramMut,
 };
@@ -196,8 +197,31 @@ pub fn create_global_data_only<'obj>(skel: &mut impl OpenSkel<'obj>) -> Result<(
     Ok(())
 }
 
-/// Loads an opened object.
-pub fn load<'obj, S: OpenSkel<'obj>>(skel: S) -> Result<S::Output> {
+/// Loads an opened object, first freeing the instructions of the programs
+/// not chosen: libbpf keeps every program's instructions for the object's
+/// life, and a tool's object holds a program for each attach way it may
+/// use (tcpconnect: four ways, 87 KB, most of them never loaded).
+pub fn load<'obj, S: OpenSkel<'obj>>(mut skel: S) -> Result<S::Output> {
+    for prog in skel.open_object_mut().progs_mut() {
+        if !prog.autoload() {
+            // SAFETY: the program is libbpf's, not yet loaded (libbpf
+            // refuses after load); a count of 0 frees its instructions, which
+            // libbpf reads only for programs it loads.
+            let freed = unsafe {
+                libbpf_rs::libbpf_sys::bpf_program__set_insns(
+                    prog.as_libbpf_object().as_ptr(),
+                    std::ptr::null_mut(),
+                    0,
+                )
+            };
+            if freed != 0 {
+                return Err(Error::from_libbpf(
+                    "loading",
+                    &libbpf_rs::Error::from_raw_os_error(-freed),
+                ));
+            }
+        }
+    }
     skel.load()
         .map_err(|err| Error::from_libbpf("loading", &err))
 }
