@@ -1,9 +1,10 @@
-//! Storm benchmark (issue 4): how much an exec storm, a connect storm and an
-//! exit storm slow down while our execsnoop / tcpconnect / exitsnoop trace them, what the tools cost in
+//! Storm benchmark (issue 4): how much an exec storm, a connect storm, an
+//! exit storm and a DNS lookup storm slow down while our execsnoop /
+//! tcpconnect / exitsnoop / tcpconnect -d trace them, what the tools cost in
 //! CPU and memory, whether they report every event, and the same for a
 //! comparison tool when one is found. A benchmark: it never fails on a number.
 //!
-//! As root: `cargo bench --bench storm [-- --rounds N --execs N --connects N]`
+//! As root: `cargo bench --bench storm [-- --rounds N --execs N --connects N --lookups N]`
 //! or `cargo bench --bench storm -- --soak SECONDS`.
 //! COMPARE_EXECSNOOP / COMPARE_TCPCONNECT / COMPARE_EXITSNOOP name the
 //! comparison tools (paths separated by `:`); by default the tool of the same
@@ -32,10 +33,10 @@ use std::time::{Duration, Instant};
 use measure::{binary_resident_kib, lost_notices, EventPattern, MemoryKinds, OutputFollower};
 use report::{Outcome, ToolResults, ToolRun, WorkloadResults};
 use tool::{Role, Tool};
-use workload::{ConnectStorm, ExecStorm, StormRun};
+use workload::{ConnectStorm, ExecStorm, LookupStorm, StormRun, RESOLVER};
 
 const USAGE: &str =
-    "usage: cargo bench --bench storm [-- --rounds N --execs N --connects N --each-way]
+    "usage: cargo bench --bench storm [-- --rounds N --execs N --connects N --lookups N --each-way]
        cargo bench --bench storm -- --soak SECONDS";
 
 /// After the storm, how long a tool may go without writing before it is
@@ -51,6 +52,7 @@ struct Options {
     rounds: usize,
     execs: usize,
     connects: usize,
+    lookups: usize,
     /// The connect storm runs our tcpconnect once per attach way (every way
     /// must be offered by the kernel) instead of its flag variants.
     each_way: bool,
@@ -63,6 +65,7 @@ impl Options {
             rounds: 5,
             execs: 3_000,
             connects: 20_000,
+            lookups: 5_000,
             each_way: false,
             soak: None,
         };
@@ -78,6 +81,7 @@ impl Options {
                 "--rounds" => options.rounds = value()? as usize,
                 "--execs" => options.execs = value()? as usize,
                 "--connects" => options.connects = value()? as usize,
+                "--lookups" => options.lookups = value()? as usize,
                 "--soak" => options.soak = Some(Duration::from_secs(value()?)),
                 "--each-way" => options.each_way = true,
                 // cargo bench passes --bench to every bench binary.
@@ -95,6 +99,8 @@ enum Workload {
     Connect,
     /// The exec storm, its processes' ends traced.
     Exit,
+    /// DNS lookups, each followed by a connect to the answer (tcpconnect -d).
+    Lookup,
 }
 
 impl Workload {
@@ -103,6 +109,7 @@ impl Workload {
             Workload::Exec => "exec storm",
             Workload::Connect => "connect storm",
             Workload::Exit => "exit storm",
+            Workload::Lookup => "lookup storm",
         }
     }
 
@@ -120,6 +127,13 @@ impl Workload {
             Workload::Connect => {
                 let storm = ConnectStorm::listen()
                     .map_err(|err| format!("cannot listen on loopback: {err}"))?;
+                let pattern = storm.pattern();
+                Ok((storm.run(size), pattern))
+            }
+            Workload::Lookup => {
+                let storm = LookupStorm::listen(&run_id.to_string()).map_err(|err| {
+                    format!("cannot answer DNS on {RESOLVER} or listen on loopback: {err}")
+                })?;
                 let pattern = storm.pattern();
                 Ok((storm.run(size), pattern))
             }
@@ -309,17 +323,22 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
         1,
         ours_with("exitsnoop", exitsnoop, &[], &EXITSNOOP_CMDLINE_FLAGS),
     );
+    // No other tcpconnect has -d: the lookup storm is ours against none.
+    let lookup_tools = vec![ours_with("tcpconnect", tcpconnect, &[], &["-d"])];
     let plan = [
         (Workload::Exec, options.execs, exec_tools),
         (Workload::Connect, options.connects, connect_tools),
         (Workload::Exit, options.execs, exit_tools),
+        (Workload::Lookup, options.lookups, lookup_tools),
     ];
     let load_at_start = load_average();
     println!(
-        "{} rounds of {} execs (and exits) and {} connects; load average {load_at_start}; tools: {}",
+        "{} rounds of {} execs (and exits), {} connects and {} lookups; load average \
+         {load_at_start}; tools: {}",
         options.rounds,
         options.execs,
         options.connects,
+        options.lookups,
         plan.iter()
             .flat_map(|(_, _, tools)| tools.iter().map(|tool| tool.path.display().to_string()))
             .collect::<Vec<_>>()
@@ -343,7 +362,10 @@ fn run_benchmark(options: &Options, scratch: &Path) -> Result<(), String> {
     println!(
         "\nMedians over {} rounds; this run took {:.0} s; load average {load_at_start} at \
          the start, {} at the end (other work on the machine makes the numbers noisier).\n\
-         - events reported, complete args: share of the events the storm caused, all rounds.\n\
+         - events reported, complete args: share of the events the storm caused, all rounds. \
+         The lookup storm's events are its connects, each after a DNS lookup answered \
+         with its address (two datagrams): reported when the connect's QUERY is the \
+         name of its own lookup.\n\
          - storm slowdown: median storm wall time with the tool / median without, same \
          invocation, leaving out round 1 of both when there are more (BPF programs are timed \
          in it). \

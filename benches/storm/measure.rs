@@ -20,6 +20,9 @@ pub enum EventPattern {
     /// Exit lines (exitsnoop's columns: PCOMM PID PPID ...): a `comm`
     /// process whose parent is `ppid` (the storm), each pid counted once.
     Exit { comm: String, ppid: String },
+    /// Lines holding ` <marker_prefix><index>` (tcpconnect -d's QUERY
+    /// column: the name of each connect's own lookup), each index once.
+    Named { marker_prefix: String },
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -45,27 +48,20 @@ impl EventTally {
                 marker_prefix,
                 fixed_args,
             } => {
-                let Some(after_marker) = find_marker(line, marker_prefix) else {
+                let Some(rest) = first_sight(&mut self.seen_markers, line, marker_prefix) else {
                     return;
                 };
-                let digits = after_marker
-                    .find(|c: char| !c.is_ascii_digit())
-                    .unwrap_or(after_marker.len());
-                let Ok(index) = after_marker[..digits].parse::<usize>() else {
-                    return;
-                };
-                if index >= self.seen_markers.len() {
-                    self.seen_markers.resize(index + 1, false);
-                }
-                if std::mem::replace(&mut self.seen_markers[index], true) {
-                    return;
-                }
                 self.counts.reported += 1;
-                let complete = after_marker[digits..]
+                let complete = rest
                     .strip_prefix(fixed_args.as_str())
                     .is_some_and(|rest| rest.chars().next().is_none_or(char::is_whitespace));
                 if complete {
                     self.counts.complete_args += 1;
+                }
+            }
+            EventPattern::Named { marker_prefix } => {
+                if first_sight(&mut self.seen_markers, line, marker_prefix).is_some() {
+                    self.counts.reported += 1;
                 }
             }
             EventPattern::Exit { comm, ppid } => {
@@ -102,6 +98,20 @@ impl EventTally {
             }
         }
     }
+}
+
+/// The text after ` <marker_prefix><index>` in `line`, if that index was not
+/// `seen` before (it is now).
+fn first_sight<'a>(seen: &mut Vec<bool>, line: &'a str, marker_prefix: &str) -> Option<&'a str> {
+    let after_marker = find_marker(line, marker_prefix)?;
+    let digits = after_marker
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(after_marker.len());
+    let index = after_marker[..digits].parse::<usize>().ok()?;
+    if index >= seen.len() {
+        seen.resize(index + 1, false);
+    }
+    (!std::mem::replace(&mut seen[index], true)).then_some(&after_marker[digits..])
 }
 
 /// The text right after ` <marker_prefix>` in a line, where the index starts.

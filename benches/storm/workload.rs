@@ -4,7 +4,7 @@
 
 use std::ffi::{c_char, CString};
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::ptr;
 use std::thread::{self, JoinHandle};
@@ -20,6 +20,15 @@ const EXEC_PROGRAM: &str = "/bin/true";
 const FIXED_ARG_COUNT: usize = 18;
 /// Connections the listener queues before the acceptor takes them.
 const CONNECT_BACKLOG: libc::c_int = 4096;
+/// The lookup storm's resolver: a loopback address of its own, so it does not
+/// meet a resolver the host runs on 127.0.0.1 or 127.0.0.53.
+pub const RESOLVER: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), 53);
+/// What it answers, where the storm's connects go: not 127.0.0.1, which
+/// tcpconnect -d names `localhost` whatever the answers.
+const ANSWERED: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 3);
+/// Its answers' TTL: longer than any storm.
+const ANSWER_TTL_S: u32 = 3600;
 
 /// How one storm went.
 #[derive(Clone, Copy, Debug)]
@@ -121,7 +130,11 @@ pub struct ConnectStorm {
 
 impl ConnectStorm {
     pub fn listen() -> io::Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        Self::listen_on(Ipv4Addr::LOCALHOST)
+    }
+
+    fn listen_on(address: Ipv4Addr) -> io::Result<Self> {
+        let listener = TcpListener::bind((address, 0))?;
         // std listens with a backlog of 128; should the acceptor fall that far
         // behind, a dropped SYN would stall a connect for a 1 s retransmit.
         // Listening again only raises the backlog.
@@ -156,9 +169,15 @@ impl ConnectStorm {
 
     /// Runs `count` connects, one after the other, then stops the listener.
     pub fn run(self, count: usize) -> StormRun {
+        self.run_each(count, |_| true)
+    }
+
+    /// Runs `count` rounds of `before` then a connect (when `before` says
+    /// so), one after the other, then stops the listener.
+    fn run_each(self, count: usize, mut before: impl FnMut(usize) -> bool) -> StormRun {
         let started = Instant::now();
         let caused = (0..count)
-            .filter(|_| TcpStream::connect(self.address).is_ok())
+            .filter(|&index| before(index) && TcpStream::connect(self.address).is_ok())
             .count();
         let wall = started.elapsed();
         // Shutting a listening socket down wakes the blocked accept with EINVAL.
@@ -172,4 +191,89 @@ impl ConnectStorm {
             wall,
         }
     }
+}
+
+/// tcpconnect -d's storm: DNS lookups over loopback UDP, each answered by a
+/// resolver on 127.0.0.2:53 with the address of a listener on 127.0.0.3
+/// under a name of its own, and followed by a connect there.
+/// Each connect's QUERY must be its own lookup's name, so the lines show
+/// that every answer was read in time; the answers, two datagrams and two
+/// BPF runs each, are what the tool's DNS side pays for.
+pub struct LookupStorm {
+    connects: ConnectStorm,
+    resolver: UdpSocket,
+    client: UdpSocket,
+    name_prefix: String,
+}
+
+impl LookupStorm {
+    pub fn listen(tag: &str) -> io::Result<Self> {
+        let resolver = UdpSocket::bind(RESOLVER)?;
+        let client = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+        client.connect(RESOLVER)?;
+        for socket in [&resolver, &client] {
+            socket.set_read_timeout(Some(Duration::from_secs(1)))?;
+        }
+        Ok(Self {
+            connects: ConnectStorm::listen_on(ANSWERED)?,
+            resolver,
+            client,
+            name_prefix: format!("storm-{tag}-"),
+        })
+    }
+
+    /// The connect lines whose QUERY is the name of their own lookup.
+    pub fn pattern(&self) -> EventPattern {
+        EventPattern::Named {
+            marker_prefix: self.name_prefix.clone(),
+        }
+    }
+
+    /// Runs `count` lookups, each followed by its connect.
+    pub fn run(self, count: usize) -> StormRun {
+        let Self {
+            connects,
+            resolver,
+            client,
+            name_prefix,
+        } = self;
+        connects.run_each(count, |index| {
+            let name = format!("{name_prefix}{index}.bench");
+            lookup(&client, &resolver, &name, index as u16).is_ok()
+        })
+    }
+}
+
+/// One A query for `name` from `client`, answered by `resolver` with
+/// `ANSWERED`, the answer read by `client`.
+fn lookup(client: &UdpSocket, resolver: &UdpSocket, name: &str, id: u16) -> io::Result<()> {
+    let mut question = Vec::with_capacity(name.len() + 6);
+    for label in name.split('.') {
+        question.push(label.len() as u8);
+        question.extend_from_slice(label.as_bytes());
+    }
+    question.extend_from_slice(&[0, 0, 1, 0, 1]); // root, type A, class IN
+    let header = |flags: u16, answers: u16| {
+        let mut header = Vec::with_capacity(512);
+        for field in [id, flags, 1, answers, 0, 0] {
+            header.extend_from_slice(&field.to_be_bytes());
+        }
+        header
+    };
+    // A recursive query; a recursive answer holding one A record whose
+    // name points back at the question's (0xc00c).
+    let mut query = header(0x0100, 0);
+    query.extend_from_slice(&question);
+    client.send(&query)?;
+    let mut received = [0u8; 512];
+    let (_, asker) = resolver.recv_from(&mut received)?;
+    let mut answer = header(0x8180, 1);
+    answer.extend_from_slice(&question);
+    answer.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1]);
+    answer.extend_from_slice(&ANSWER_TTL_S.to_be_bytes());
+    answer.extend_from_slice(&[0, 4]);
+    answer.extend_from_slice(&ANSWERED.octets());
+    resolver.send_to(&answer, asker)?;
+    client.recv(&mut received)?;
+    Ok(())
 }
