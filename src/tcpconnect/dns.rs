@@ -5,15 +5,18 @@
 //! function), and its addresses fill a bounded table of names by namespace
 //! and address (`Names`), which the formatters ask for each connect.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 
+use libbpf_rs::{MapCore, PerfBuffer, PerfBufferBuilder};
 use simple_dns::rdata::RData;
 use simple_dns::{Name, Packet, PacketFlag, RCODE};
 
+use super::dns_tcp::{Exchanges, Segment, Unread};
 use super::skel::types::dns_answer;
+use crate::error::{Error, Result as ToolResult};
 
 /// Names kept at most (BCC's bound); the oldest answer's go first.
 pub const CAPACITY: usize = 10_240;
@@ -179,6 +182,25 @@ pub struct Losses {
     pub malformed: u64,
     pub mismatched: u64,
     pub evicted: u64,
+    /// Over TCP: answers whose connection sent no query of their id ...
+    pub unmatched: u64,
+    /// ... messages split over segments ...
+    pub split: u64,
+    /// ... and segments the channel had no room for.
+    pub lost_segments: u64,
+}
+
+/// Pages of each CPU's buffer of TCP segments (a segment's record is at
+/// most about 2 KiB).
+const SEGMENT_PAGES: usize = 16;
+
+/// The channel of TCP segments (`dns_segments`): the kernel can copy a
+/// segment's data only into a perf buffer, read here before each connect
+/// is named, so that an answer is learnt before the connects after it.
+struct SegmentChannel {
+    buffer: PerfBuffer<'static>,
+    inbox: Rc<RefCell<Vec<Vec<u8>>>>,
+    lost: Rc<Cell<u64>>,
 }
 
 struct Named {
@@ -198,6 +220,9 @@ pub struct Names {
     next_order: u64,
     capacity: usize,
     pub losses: Losses,
+    /// DNS over TCP: queries waiting for their answers.
+    exchanges: Exchanges,
+    segments: Option<SegmentChannel>,
 }
 
 /// The one table the formatters name connects from and the final report
@@ -212,6 +237,68 @@ impl Names {
             next_order: 0,
             capacity,
             losses: Losses::default(),
+            exchanges: Exchanges::default(),
+            segments: None,
+        }
+    }
+
+    /// Reads TCP segments from `map` (the kernel side's `dns_segments`)
+    /// from now on.
+    pub fn listen(&mut self, map: &impl MapCore) -> ToolResult<()> {
+        let inbox = Rc::new(RefCell::new(Vec::new()));
+        let lost = Rc::new(Cell::new(0));
+        let (to_inbox, to_lost) = (Rc::clone(&inbox), Rc::clone(&lost));
+        let buffer = PerfBufferBuilder::new(map)
+            .pages(SEGMENT_PAGES)
+            .sample_cb(move |_cpu, data: &[u8]| to_inbox.borrow_mut().push(data.to_vec()))
+            .lost_cb(move |_cpu, count| to_lost.set(to_lost.get() + count))
+            .build()
+            .map_err(|err| Error::from_libbpf("opening the channel of DNS over TCP", &err))?;
+        self.segments = Some(SegmentChannel {
+            buffer,
+            inbox,
+            lost,
+        });
+        Ok(())
+    }
+
+    /// Learns from the TCP segments the kernel side sent so far, in the
+    /// order it saw them (each CPU has its buffer): called before a
+    /// connect is named, so every answer before it is known.
+    pub fn catch_up(&mut self) {
+        let Some(channel) = &self.segments else {
+            return;
+        };
+        let _ = channel.buffer.consume();
+        let mut records = std::mem::take(&mut *channel.inbox.borrow_mut());
+        self.losses.lost_segments += channel.lost.replace(0);
+        records.sort_by_key(|record| Segment::decode(record).map(|s| s.timestamp_ns));
+        for record in &records {
+            self.learn_segment(record);
+        }
+    }
+
+    /// Learns what one TCP segment's answers say (a query's segment is
+    /// kept for its answer).
+    pub fn learn_segment(&mut self, record: &[u8]) {
+        match Segment::decode(record) {
+            Some(segment) => self.learn_from_segment(&segment),
+            None => self.losses.malformed += 1,
+        }
+    }
+
+    fn learn_from_segment(&mut self, segment: &Segment<'_>) {
+        let read = self.exchanges.take(segment);
+        for unread in read.unread {
+            match unread {
+                Unread::Unmatched => self.losses.unmatched += 1,
+                Unread::Split => self.losses.split += 1,
+                Unread::Unusable(why) => self.learn(0, 0, Err(why)),
+            }
+        }
+        let netns = segment.connection.netns;
+        for (query, answer) in read.answers {
+            self.learn(netns, segment.timestamp_ns, read_answer(&query, answer));
         }
     }
 
@@ -310,12 +397,17 @@ impl Names {
             malformed,
             mismatched,
             evicted,
+            unmatched: unmatched_by_id,
+            split,
+            lost_segments,
         } = self.losses;
         let parts: Vec<String> = [
-            (unmatched, "answered no query of their namespace"),
+            (unmatched + unmatched_by_id, "answered no query of their namespace"),
             (mismatched, "did not answer their query's question"),
             (malformed, "were malformed"),
             (oversized, "were larger than the bytes read of an answer"),
+            (split, "were split over TCP segments"),
+            (lost_segments, "were lost (TCP segments with no room in their channel)"),
         ]
         .into_iter()
         .filter(|(count, _)| *count > 0)
@@ -323,7 +415,7 @@ impl Names {
         .collect();
         let mut line = match parts.is_empty() {
             true => String::new(),
-            false => format!("DNS datagrams that named nothing: {}", parts.join(", ")),
+            false => format!("DNS answers that named nothing: {}", parts.join(", ")),
         };
         if evicted > 0 {
             if !line.is_empty() {
@@ -627,7 +719,7 @@ mod tests {
         assert_eq!(
             names.report(3).as_deref(),
             Some(
-                "DNS datagrams that named nothing: 3 answered no query of their namespace, \
+                "DNS answers that named nothing: 3 answered no query of their namespace, \
                  1 did not answer their query's question, 2 were malformed, 1 were larger \
                  than the bytes read of an answer"
             )
