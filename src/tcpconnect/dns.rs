@@ -192,7 +192,7 @@ pub struct Losses {
 
 /// Pages of each CPU's buffer of TCP segments (a segment's record is at
 /// most about 2 KiB).
-const SEGMENT_PAGES: usize = 16;
+const SEGMENT_PAGES: usize = 8;
 
 /// The channel of TCP segments (`dns_segments`): the kernel can copy a
 /// segment's data only into a perf buffer, read here before each connect
