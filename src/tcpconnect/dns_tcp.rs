@@ -142,8 +142,10 @@ pub enum Unread {
 /// each connection's next message starts, bounded.
 #[derive(Default)]
 pub struct Exchanges {
-    queries: HashMap<(Connection, u16), Vec<u8>>,
-    query_order: VecDeque<(Connection, u16)>,
+    /// Each query with its place in `query_order`.
+    queries: HashMap<(Connection, u16), (u64, Vec<u8>)>,
+    query_order: VecDeque<(u64, (Connection, u16))>,
+    next_place: u64,
     /// Per connection and direction, once a segment was seen, the sequence
     /// number where the next message starts; None once that is unknown.
     next_seq: HashMap<(Connection, bool), Option<u32>>,
@@ -200,7 +202,7 @@ impl Exchanges {
                 continue;
             }
             match self.queries.remove(&key) {
-                Some(query) => read.answers.push((query, message)),
+                Some((_, query)) => read.answers.push((query, message)),
                 None => read.unread.push(Unread::Unmatched),
             }
         }
@@ -208,13 +210,17 @@ impl Exchanges {
     }
 
     fn remember(&mut self, key: (Connection, u16), query: &[u8]) {
-        if self.queries.insert(key, query.to_vec()).is_none() {
-            self.query_order.push_back(key);
-        }
-        // Every query has its place in the order (answered ones may leave
-        // theirs behind): at most CAPACITY are kept.
+        let place = self.next_place;
+        self.next_place += 1;
+        self.queries.insert(key, (place, query.to_vec()));
+        self.query_order.push_back((place, key));
+        // Every query has its place in the order (answered or replaced ones
+        // leave theirs behind): at most CAPACITY are kept.
         while self.query_order.len() > CAPACITY {
-            if let Some(oldest) = self.query_order.pop_front() {
+            let Some((place, oldest)) = self.query_order.pop_front() else {
+                break;
+            };
+            if self.queries.get(&oldest).is_some_and(|(kept, _)| *kept == place) {
                 self.queries.remove(&oldest);
             }
         }
@@ -307,6 +313,29 @@ mod tests {
         assert_eq!(read.unread, vec![Unread::Unmatched]);
         let read = exchanges.take(&segment(connection(2000), false, 9, &first));
         assert_eq!(read.unread, vec![Unread::Unmatched]);
+    }
+
+    #[test]
+    fn an_id_asked_again_on_a_connection_keeps_its_new_query() {
+        let mut exchanges = Exchanges::default();
+        let (mut seq, mut answer_seq) = (0, 0);
+        let mut ask = |exchanges: &mut Exchanges, port: u16, query: &[u8]| {
+            let data = framed(&[query]);
+            exchanges.take(&segment(connection(port), true, seq, &data));
+            seq += data.len() as u32;
+        };
+        ask(&mut exchanges, 1, b"\x00\x09first");
+        let answer = framed(&[b"\x00\x09A"]);
+        let read = exchanges.take(&segment(connection(1), false, answer_seq, &answer));
+        answer_seq += answer.len() as u32;
+        assert_eq!(read.answers.len(), 1);
+        // Id 9 again, then enough other queries to push its first place out.
+        ask(&mut exchanges, 1, b"\x00\x09again");
+        for port in 2..=CAPACITY as u16 {
+            ask(&mut exchanges, port, b"\x00\x01Q");
+        }
+        let read = exchanges.take(&segment(connection(1), false, answer_seq, &answer));
+        assert_eq!(read.answers, vec![(b"\x00\x09again".to_vec(), &b"\x00\x09A"[..])]);
     }
 
     #[test]
