@@ -1486,6 +1486,143 @@ victim.recv(512)",
     );
 }
 
+/// -d over TCP: dig +tcp, glibc asking again over TCP when the answer over
+/// UDP was truncated, and glibc's `options use-vc` (both its queries on one
+/// connection) name their connects.
+fn dns_over_tcp_names_the_connects_of_dig_and_glibc_clients() {
+    let resolver = dns::Resolver::start();
+    let port = resolver.port();
+    let mut tool = Tool::spawn(tcpconnect_command(&["-d", "-P", &port.to_string()]));
+    tool.wait_for_header(TIMEOUT);
+    let (web, alias, big) = (
+        resolver.name("web"),
+        resolver.name("alias"),
+        resolver.name("big"),
+    );
+    let (v4, v6) = (dns::WEB_V4.to_string(), dns::WEB_V6.to_string());
+    // Truncated over UDP indeed: dig without EDNS says so.
+    let output = resolver
+        .exec("dig")
+        .args(["+noedns", "+ignore", "+time=2", "+tries=1", &big])
+        .output()
+        .expect("run dig");
+    let flags = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        flags
+            .lines()
+            .any(|line| line.contains("flags:") && line.contains(" tc")),
+        "dnsmasq does not truncate {big} over UDP: {flags}"
+    );
+    let cases: [(&str, &[&str], &str, u8, &str); 2] = [
+        ("dig", &["+tcp", "+short", &web], &v4, 4, &web),
+        (
+            "dig",
+            &["+tcp", "+short", "@::1", "AAAA", &alias],
+            &v6,
+            6,
+            &alias,
+        ),
+    ];
+    for (client, args, target, family, shown) in cases {
+        resolver.client(client, args);
+        let pid = resolver.connect(target, family);
+        let line = dns::connect_row(&mut tool, pid, port);
+        assert!(dns::row_queries(&line, shown), "{client} {args:?}: {line}");
+    }
+    // glibc: over UDP, truncated, then over TCP; the lookup and the connect
+    // in one process.
+    let pid = resolver.connect(&big, 4);
+    let line = dns::connect_row(&mut tool, pid, port);
+    assert!(
+        dns::row_queries(&line, &big),
+        "truncated, then over TCP: {line}"
+    );
+    // glibc over TCP only: A and AAAA asked on one connection.
+    resolver.options("use-vc");
+    let pid = resolver.connect(&alias, 6);
+    let line = dns::connect_row(&mut tool, pid, port);
+    assert!(dns::row_queries(&line, &alias), "use-vc: {line}");
+    let finished = tool.stop_with(Signal::SIGINT);
+    assert!(finished.status.success());
+    // Every message was whole in its segment.
+    assert!(
+        !finished.stderr.iter().any(|line| line.contains("split")),
+        "{:#?}",
+        finished.stderr
+    );
+}
+
+/// Over TCP as over UDP: an unprivileged user's own namespace answering for
+/// the victim's address names only its own connect; in the victim's
+/// namespace, an answer on a connection that asked nothing, or asked
+/// another id, names nothing.
+fn forged_dns_answers_over_tcp_rename_no_other_users_connects() {
+    let victim = dns::Resolver::start();
+    let port = victim.port();
+    let mut tool = Tool::spawn(tcpconnect_command(&["-d", "-U", "-P", &port.to_string()]));
+    tool.wait_for_header(TIMEOUT);
+    // A DNS server over TCP on (HOST, 53) answering every query with
+    // ADDRESS and the id the query had plus ID_SHIFT; a client that asks
+    // QUERY (None: nothing) for forged.test and reads the answer.
+    let exchange = |host: &str, address: Ipv4Addr, id_shift: u16, ask: bool| {
+        format!(
+            "import socket, struct
+def name(n): return b''.join(bytes([len(l)]) + l.encode() for l in n.split('.')) + b'\\0'
+def message(sock): return sock.recv(struct.unpack('>H', sock.recv(2, socket.MSG_WAITALL))[0], socket.MSG_WAITALL)
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(('{host}', 53)); server.listen()
+client = socket.create_connection(('{host}', 53))
+question = name('forged.test') + struct.pack('>HH', 1, 1)
+query = struct.pack('>6H', 0x4242, 0x0100, 1, 0, 0, 0) + question
+if {ask}: client.sendall(struct.pack('>H', len(query)) + query)
+peer, _ = server.accept()
+asked = message(peer) if {ask} else query
+answer = struct.pack('>6H', (0x4242 + {id_shift}) & 0xffff, 0x8180, 1, 1, 0, 0) + question
+answer += b'\\xc0\\x0c' + struct.pack('>HHIH', 1, 1, 3600, 4) + socket.inet_aton('{address}')
+peer.sendall(struct.pack('>H', len(answer)) + answer)
+message(client)",
+            ask = if ask { "True" } else { "False" },
+        )
+    };
+    // uid 65534, root in a user and network namespace of its own: its
+    // own query answered with the victim's address, and its own connect.
+    let forge = format!(
+        "{}\nlistener = socket.socket(); listener.bind(('0.0.0.0', {port})); listener.listen()
+socket.create_connection(('{web}', {port}))",
+        exchange("127.0.0.1", dns::WEB_V4, 0, true),
+        web = dns::WEB_V4,
+    );
+    let script = format!(
+        "ip link set lo up && ip addr add {}/32 dev lo && exec /usr/bin/python3 -c \"$0\"",
+        dns::WEB_V4
+    );
+    let (forger, status) =
+        run(setpriv_as(65534).args(["unshare", "-Urn", "sh", "-c", &script, &forge]));
+    assert!(status.success(), "the forger: {status}");
+    let line = tool.expect_line(|line| line.contains(" forged.test"), TIMEOUT);
+    assert!(line.starts_with("65534 "), "{line}");
+    let pid = victim.connect(&dns::WEB_V4.to_string(), 4);
+    let line = dns::connect_row(&mut tool, pid, port);
+    assert!(line.ends_with(" No DNS Query"), "forger {forger}: {line}");
+    // In the victim's namespace: an answer nothing asked for, and one
+    // whose id is not its query's.
+    for (id_shift, ask) in [(0, false), (1, true)] {
+        let script = exchange("127.0.0.2", dns::NAMELESS_V4, id_shift, ask);
+        victim.client("/usr/bin/python3", &["-c", &script]);
+    }
+    let pid = victim.connect(&dns::NAMELESS_V4.to_string(), 4);
+    let line = dns::connect_row(&mut tool, pid, port);
+    assert!(line.ends_with(" No DNS Query"), "{line}");
+    let finished = tool.stop_with(Signal::SIGINT);
+    assert!(finished.status.success());
+    // Both counted (other answers on the host may add to the count).
+    let unmatched = finished.stderr.iter().find_map(|line| {
+        let (before, _) = line.split_once(" answered no query of their namespace")?;
+        before.rsplit(' ').next()?.parse::<u64>().ok()
+    });
+    assert!(unmatched >= Some(2), "{:#?}", finished.stderr);
+}
+
 fn main() -> ExitCode {
     if let Some(code) = hold_connects_main() {
         return code;
@@ -1512,6 +1649,8 @@ fn main() -> ExitCode {
         dns_names_the_connects_of_getent_python_and_dig_clients,
         dns_json_carries_the_query_and_its_age,
         forged_dns_answers_rename_no_other_users_connects,
+        dns_over_tcp_names_the_connects_of_dig_and_glibc_clients,
+        forged_dns_answers_over_tcp_rename_no_other_users_connects,
     ];
     trials.push(bpf_test_alone(
         "the_channel_keeps_up_with_a_connect_storm",

@@ -61,4 +61,28 @@ struct dns_answer {
 	__u8 answer[DNS_ANSWER_MAX];
 };
 
+/*
+ * --dns over TCP: the header of a segment of a connection to or from port
+ * 53, which bpf_skb_output follows with the packet's first bytes (TCP keeps
+ * a segment's data in page fragments, which only the kernel's copy reads).
+ * Sent for each segment a namespace sends to port 53 with data (queries),
+ * and for each it receives from port 53 on a connection that sent one
+ * (answers); user space splits the data into messages (a 2-byte length
+ * each) and pairs answers with queries by DNS id. Addresses as in
+ * connect_event.
+ */
+struct dns_segment {
+	__u64 timestamp_ns; /* CLOCK_MONOTONIC */
+	__u32 netns;
+	__u16 family;
+	__u16 client_port;
+	__u32 seq; /* the TCP sequence number of the segment's first byte of data */
+	__u16 data_offset; /* where the data starts in the packet's bytes that follow */
+	__u16 data_len; /* bytes of data in the segment (those copied may be fewer) */
+	__u8 sent; /* 1: a query's segment, sent to port 53; 0: an answer's */
+	__u8 reserved[7];
+	__u8 client[16];
+	__u8 server[16];
+};
+
 #endif /* __TCPCONNECT_H__ */

@@ -89,8 +89,8 @@ pub struct Cli {
     /// Only connects whose result is not ok (implies --outcome)
     #[arg(long)]
     pub failed: bool,
-    /// Include QUERY, last: the DNS name each destination was looked up by, from the UDP
-    /// answers of the connect's network namespace seen since tracing started (not DNS over TCP,
+    /// Include QUERY, last: the DNS name each destination was looked up by, from the UDP and
+    /// TCP answers of the connect's network namespace seen since tracing started (not DNS over
     /// TLS or HTTPS, nor names cached in a process), with " (N.NNNms)" past 100 ms; localhost
     /// for 127.0.0.1 and ::1, "No DNS Query" when no answer named it
     #[arg(short = 'd', long, conflicts_with = "count")]

@@ -5,15 +5,18 @@
 //! function), and its addresses fill a bounded table of names by namespace
 //! and address (`Names`), which the formatters ask for each connect.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::rc::Rc;
 
+use libbpf_rs::{MapCore, PerfBuffer, PerfBufferBuilder};
 use simple_dns::rdata::RData;
 use simple_dns::{Name, Packet, PacketFlag, RCODE};
 
+use super::dns_tcp::{Exchanges, Segment, Unread};
 use super::skel::types::dns_answer;
+use crate::error::{Error, Result as ToolResult};
 
 /// Names kept at most (BCC's bound); the oldest answer's go first.
 pub const CAPACITY: usize = 10_240;
@@ -179,6 +182,25 @@ pub struct Losses {
     pub malformed: u64,
     pub mismatched: u64,
     pub evicted: u64,
+    /// Over TCP: answers whose connection sent no query of their id ...
+    pub unmatched: u64,
+    /// ... messages split over segments ...
+    pub split: u64,
+    /// ... and segments the channel had no room for.
+    pub lost_segments: u64,
+}
+
+/// Pages of each CPU's buffer of TCP segments (a segment's record is at
+/// most about 2 KiB).
+const SEGMENT_PAGES: usize = 8;
+
+/// The channel of TCP segments (`dns_segments`): the kernel can copy a
+/// segment's data only into a perf buffer, read here before each connect
+/// is named, so that an answer is learnt before the connects after it.
+struct SegmentChannel {
+    buffer: PerfBuffer<'static>,
+    inbox: Rc<RefCell<Vec<Vec<u8>>>>,
+    lost: Rc<Cell<u64>>,
 }
 
 struct Named {
@@ -198,6 +220,9 @@ pub struct Names {
     next_order: u64,
     capacity: usize,
     pub losses: Losses,
+    /// DNS over TCP: queries waiting for their answers.
+    exchanges: Exchanges,
+    segments: Option<SegmentChannel>,
 }
 
 /// The one table the formatters name connects from and the final report
@@ -212,6 +237,68 @@ impl Names {
             next_order: 0,
             capacity,
             losses: Losses::default(),
+            exchanges: Exchanges::default(),
+            segments: None,
+        }
+    }
+
+    /// Reads TCP segments from `map` (the kernel side's `dns_segments`)
+    /// from now on.
+    pub fn listen(&mut self, map: &impl MapCore) -> ToolResult<()> {
+        let inbox = Rc::new(RefCell::new(Vec::new()));
+        let lost = Rc::new(Cell::new(0));
+        let (to_inbox, to_lost) = (Rc::clone(&inbox), Rc::clone(&lost));
+        let buffer = PerfBufferBuilder::new(map)
+            .pages(SEGMENT_PAGES)
+            .sample_cb(move |_cpu, data: &[u8]| to_inbox.borrow_mut().push(data.to_vec()))
+            .lost_cb(move |_cpu, count| to_lost.set(to_lost.get() + count))
+            .build()
+            .map_err(|err| Error::from_libbpf("opening the channel of DNS over TCP", &err))?;
+        self.segments = Some(SegmentChannel {
+            buffer,
+            inbox,
+            lost,
+        });
+        Ok(())
+    }
+
+    /// Learns from the TCP segments the kernel side sent so far, in the
+    /// order it saw them (each CPU has its buffer): called before a
+    /// connect is named, so every answer before it is known.
+    pub fn catch_up(&mut self) {
+        let Some(channel) = &self.segments else {
+            return;
+        };
+        let _ = channel.buffer.consume();
+        let mut records = std::mem::take(&mut *channel.inbox.borrow_mut());
+        self.losses.lost_segments += channel.lost.replace(0);
+        records.sort_by_key(|record| Segment::decode(record).map(|s| s.timestamp_ns));
+        for record in &records {
+            self.learn_segment(record);
+        }
+    }
+
+    /// Learns what one TCP segment's answers say (a query's segment is
+    /// kept for its answer).
+    pub fn learn_segment(&mut self, record: &[u8]) {
+        match Segment::decode(record) {
+            Some(segment) => self.learn_from_segment(&segment),
+            None => self.losses.malformed += 1,
+        }
+    }
+
+    fn learn_from_segment(&mut self, segment: &Segment<'_>) {
+        let read = self.exchanges.take(segment);
+        for unread in read.unread {
+            match unread {
+                Unread::Unmatched => self.losses.unmatched += 1,
+                Unread::Split => self.losses.split += 1,
+                Unread::Unusable(why) => self.learn(0, 0, Err(why)),
+            }
+        }
+        let netns = segment.connection.netns;
+        for (query, answer) in read.answers {
+            self.learn(netns, segment.timestamp_ns, read_answer(&query, answer));
         }
     }
 
@@ -310,12 +397,17 @@ impl Names {
             malformed,
             mismatched,
             evicted,
+            unmatched: unmatched_by_id,
+            split,
+            lost_segments,
         } = self.losses;
         let parts: Vec<String> = [
-            (unmatched, "answered no query of their namespace"),
+            (unmatched + unmatched_by_id, "answered no query of their namespace"),
             (mismatched, "did not answer their query's question"),
             (malformed, "were malformed"),
             (oversized, "were larger than the bytes read of an answer"),
+            (split, "were split over TCP segments"),
+            (lost_segments, "were lost (TCP segments with no room in their channel)"),
         ]
         .into_iter()
         .filter(|(count, _)| *count > 0)
@@ -323,7 +415,7 @@ impl Names {
         .collect();
         let mut line = match parts.is_empty() {
             true => String::new(),
-            false => format!("DNS datagrams that named nothing: {}", parts.join(", ")),
+            false => format!("DNS answers that named nothing: {}", parts.join(", ")),
         };
         if evicted > 0 {
             if !line.is_empty() {
@@ -335,6 +427,95 @@ impl Names {
             ));
         }
         (!line.is_empty()).then_some(line)
+    }
+}
+
+/// The parsing path as fuzzing and the property tests drive it: `input` is
+/// a query's length (2 bytes, big-endian), the query, then the answer. The
+/// answer is read, learnt, and each address's QUERY column and JSON string
+/// made; panics if a name comes out with a control character unescaped.
+/// Returns whether the answer was read.
+#[doc(hidden)]
+pub fn exercise(input: &[u8]) -> bool {
+    let query_len = match input {
+        [high, low, ..] => usize::from(u16::from_be_bytes([*high, *low])),
+        _ => 0,
+    };
+    let rest = input.get(2..).unwrap_or_default();
+    let (query, answer) = rest.split_at(query_len.min(rest.len()));
+    let resolution = read_answer(query, answer);
+    let read = resolution.is_ok();
+    let addresses: Vec<IpAddr> = match &resolution {
+        Ok(resolution) => resolution.addresses.iter().map(|(address, _)| *address).collect(),
+        Err(_) => Vec::new(),
+    };
+    let mut names = Names::new(CAPACITY);
+    names.learn(1, 0, resolution);
+    check_shown(&names, &addresses);
+    read
+}
+
+/// The TCP path as fuzzing drives it: `input` is segments, each a byte of
+/// flags (bit 0: sent, a query's; bit 1: on a second connection; bit 2: a
+/// sequence number that skips), its data's length (2 bytes, big-endian;
+/// a length past the input's end takes the rest) and its data. Each is
+/// taken in turn and its answers learnt and shown, as `exercise` does.
+/// Returns the number of addresses named.
+#[doc(hidden)]
+pub fn exercise_segments(mut input: &[u8]) -> usize {
+    use super::dns_tcp::Connection;
+    let mut names = Names::new(CAPACITY);
+    let mut seq = [[0u32; 2]; 2];
+    while let [flags, high, low, rest @ ..] = input {
+        let len = usize::from(u16::from_be_bytes([*high, *low])).min(rest.len());
+        let (data, after) = rest.split_at(len);
+        input = after;
+        let (sent, second) = (flags & 1 != 0, flags & 2 != 0);
+        let next = &mut seq[usize::from(second)][usize::from(sent)];
+        if flags & 4 != 0 {
+            *next = next.wrapping_add(u32::from(*flags));
+        }
+        let segment = Segment {
+            connection: Connection {
+                netns: 1,
+                family: 2,
+                client_port: 1000 + u16::from(second),
+                client: [127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                server: [127, 0, 0, 53, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            },
+            timestamp_ns: 0,
+            sent,
+            seq: *next,
+            data,
+            data_len: len,
+        };
+        *next = next.wrapping_add(len as u32);
+        names.learn_from_segment(&segment);
+    }
+    let addresses: Vec<IpAddr> = names.by_address.keys().map(|(_, address)| *address).collect();
+    check_shown(&names, &addresses);
+    addresses.len()
+}
+
+/// Each address's QUERY column and JSON string, checked: no control
+/// character unescaped.
+fn check_shown(names: &Names, addresses: &[IpAddr]) {
+    for &address in addresses {
+        let mut column = Vec::new();
+        let query = names.query(1, address, 0);
+        query.push_column(&mut column);
+        let mut json = Vec::new();
+        if let Query::Answered { name, .. } = query {
+            use crate::output::escape::{push_escaped, Quoting};
+            push_escaped(&mut json, name, Quoting::DoubleQuoted);
+        }
+        for shown in [&column, &json] {
+            assert!(
+                !shown.iter().any(|&b| b < 0x20 || b == 0x7f),
+                "a control character unescaped: {shown:?}"
+            );
+        }
+        assert!(!column.is_empty(), "every address read shows a QUERY");
     }
 }
 
@@ -545,9 +726,114 @@ mod tests {
                     }
                 }
             }
-            read += usize::from(read_answer(&asked, &bytes).is_ok());
+            let mut input = (asked.len() as u16).to_be_bytes().to_vec();
+            input.extend_from_slice(&asked);
+            input.extend_from_slice(&bytes);
+            read += usize::from(exercise(&input));
         }
         assert!(read > 0, "some mutations leave the answer readable");
+    }
+
+    /// Answers whose names are random bytes (control characters, dots,
+    /// backslashes, bytes that are not UTF-8): read, and shown escaped.
+    #[test]
+    fn names_of_any_bytes_are_shown_escaped() {
+        let mut random = Random(0xd15);
+        for _ in 0..2_000 {
+            let labels: Vec<Vec<u8>> = (0..=random.below(4))
+                .map(|_| (0..=random.below(20)).map(|_| random.next() as u8).collect())
+                .collect();
+            let name = Name::new_with_labels(
+                &labels
+                    .iter()
+                    .map(simple_dns::Label::new_unchecked)
+                    .collect::<Vec<_>>(),
+            );
+            let mut packet = Packet::new_query(3);
+            packet.questions.push(Question::new(name.clone(), TYPE::A.into(), CLASS::IN.into(), false));
+            let asked = packet.build_bytes_vec().unwrap();
+            let mut packet = Packet::new_reply(3);
+            packet.questions.push(Question::new(name.clone(), TYPE::A.into(), CLASS::IN.into(), false));
+            packet.answers.push(ResourceRecord::new(name, CLASS::IN, 60, a([10, 0, 0, 3])));
+            let answered = packet.build_bytes_vec_compressed().unwrap();
+            let mut input = (asked.len() as u16).to_be_bytes().to_vec();
+            input.extend_from_slice(&asked);
+            input.extend_from_slice(&answered);
+            assert!(exercise(&input), "{labels:?}");
+        }
+    }
+
+    /// The fuzzer's seeds (fuzz/corpus/dns_answer): the well-formed ones
+    /// name their addresses, the others are refused, none panics.
+    #[test]
+    fn the_fuzz_corpus_is_read_without_a_panic() {
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/dns_answer");
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(corpus).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let seed = std::fs::read(&path).unwrap();
+            let read = exercise(&seed);
+            let expected = !matches!(name.as_str(), "pointer_loop" | "truncated");
+            assert_eq!(read, expected, "{name}");
+            // Read as a TCP exchange (both messages behind their lengths),
+            // the addresses named are the datagram's.
+            let query_len = usize::from(u16::from_be_bytes([seed[0], seed[1]]));
+            let (query, answer) = seed[2..].split_at(query_len.min(seed.len() - 2));
+            let mut segments = Vec::new();
+            for (flags, message) in [(1, query), (0, answer)] {
+                segments.push(flags);
+                segments.extend_from_slice(&(message.len() as u16 + 2).to_be_bytes());
+                segments.extend_from_slice(&(message.len() as u16).to_be_bytes());
+                segments.extend_from_slice(message);
+            }
+            let addresses = match read {
+                true => read_answer(query, answer).unwrap().addresses.len(),
+                false => 0,
+            };
+            assert_eq!(exercise_segments(&segments), addresses, "{name} over TCP");
+            assert!(name == "nxdomain" || !read || addresses > 0, "{name} names an address");
+            seen.push(name);
+        }
+        assert!(seen.len() >= 8, "{seen:?}");
+    }
+
+    /// The TCP fuzzer's seeds (fuzz/corpus/dns_segments), and the same
+    /// mutated: answers over TCP name their addresses only when whole and
+    /// asked on their connection.
+    #[test]
+    fn the_tcp_fuzz_corpus_and_its_mutations_are_read_without_a_panic() {
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/dns_segments");
+        let mut seeds = Vec::new();
+        for entry in std::fs::read_dir(corpus).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let seed = std::fs::read(&path).unwrap();
+            let expected = match name.as_str() {
+                "pointer_loop" | "nxdomain" | "split" | "other_connection" => 0,
+                "two_queries" => 2,
+                _ => 1,
+            };
+            assert_eq!(exercise_segments(&seed), expected, "{name}");
+            seeds.push(seed);
+        }
+        assert!(seeds.len() >= 8);
+        let mut random = Random(0x7cb);
+        for round in 0..10_000 {
+            let mut bytes = seeds[round % seeds.len()].clone();
+            for _ in 0..=random.below(4) {
+                let at = random.below(bytes.len());
+                match random.below(3) {
+                    0 => bytes[at] = random.next() as u8,
+                    1 => bytes.truncate(at.max(1)),
+                    _ => {
+                        let piece = bytes[at..].to_vec();
+                        bytes.extend_from_slice(&piece);
+                    }
+                }
+            }
+            exercise_segments(&bytes);
+        }
     }
 
     fn named(names: &Names, netns: u32, address: IpAddr, at_ns: u64) -> String {
@@ -627,7 +913,7 @@ mod tests {
         assert_eq!(
             names.report(3).as_deref(),
             Some(
-                "DNS datagrams that named nothing: 3 answered no query of their namespace, \
+                "DNS answers that named nothing: 3 answered no query of their namespace, \
                  1 did not answer their query's question, 2 were malformed, 1 were larger \
                  than the bytes read of an answer"
             )

@@ -72,14 +72,20 @@ impl TextFormatter {
 }
 
 /// Step 3 for a record: an answer teaches the names (--dns) and prints
-/// nothing; a connect is written by `write_connect`.
+/// nothing; a connect is written by `write_connect`, once the answers over
+/// TCP sent before it are learnt.
 fn write_record(
     names: Option<&SharedNames>,
     record: &Record,
     write_connect: impl FnOnce(&connect_event),
 ) {
     match record {
-        Record::Connect(event) => write_connect(event),
+        Record::Connect(event) => {
+            if let Some(names) = names {
+                names.borrow_mut().catch_up();
+            }
+            write_connect(event)
+        }
         Record::Answer(answer) => {
             if let Some(names) = names {
                 names.borrow_mut().learn_from(answer);

@@ -30,15 +30,16 @@ pub const MANUAL: Manual = Manual {
          appended as \" (N.NNNms)\" when the answer came more than 100 ms before \
          the connect; localhost for 127.0.0.1 and ::1; No DNS Query when no answer \
          named it. Two BTF tracepoints on the packet path (net_dev_queue, \
-         netif_receive_skb) see DNS over UDP in every network namespace; an answer \
-         counts only if it matches a query of the same namespace (id, addresses, \
-         ports, and the question, checked in user space), so another user or \
-         namespace cannot plant a name. Names are kept per namespace and address in \
-         a table of 10240, each for its answer's TTL but at least 10 s and at most \
-         24 hours; when it is full the oldest answer's go first. Answers that name \
-         nothing (unasked, another question, malformed, larger than 2048 bytes) and \
-         names dropped early are counted on stderr on exit. Not seen: DNS over TCP, \
-         TLS or HTTPS; names cached in a process, or resolved before tracing \
+         netif_receive_skb) see DNS over UDP and TCP in every network namespace; an \
+         answer counts only if it matches a query of the same namespace (id, \
+         addresses, ports, and the question, checked in user space), so another \
+         user or namespace cannot plant a name. Names are kept per namespace and \
+         address in a table of 10240, each for its answer's TTL but at least 10 s \
+         and at most 24 hours; when it is full the oldest answer's go first. Answers \
+         that name nothing (unasked, another question, malformed, larger than 2048 \
+         bytes, split over TCP segments) and names dropped early are counted on \
+         stderr on exit. Not seen: a DNS message over TCP split over segments, DNS \
+         over TLS or HTTPS; names cached in a process, or resolved before tracing \
          started; lookups a resolver in another namespace made for the client over \
          its own channel (systemd-resolved's D-Bus and varlink: answers from its \
          stub at 127.0.0.53 over UDP are seen). Not with -c.",

@@ -9,6 +9,7 @@ pub mod attach;
 pub mod cli;
 pub mod count;
 pub mod dns;
+pub mod dns_tcp;
 pub mod event;
 pub mod format;
 pub mod manual;
@@ -143,6 +144,8 @@ impl Tool for Tcpconnect {
             (&mut maps.dns_query_room, cli.dns),
             (&mut maps.dns_answer_room, cli.dns),
             (&mut maps.unmatched_dns_answers, cli.dns),
+            (&mut maps.dns_segments, cli.dns),
+            (&mut maps.dns_segment_room, cli.dns),
             (&mut maps.connect_by_socket, self.storage.is_some()),
             (&mut maps.connect_in_socket, in_sockets),
         ] {
@@ -166,6 +169,9 @@ impl Tool for Tcpconnect {
     }
 
     fn printer(&mut self, object: &LoadedObjectOf<'_, Self>) -> Result<Printer<Connect>> {
+        if let Some(names) = &self.names {
+            names.borrow_mut().listen(&object.maps.dns_segments)?;
+        }
         Ok(Printer::new(Self::TRACED, None, self.formatter(object)?))
     }
 
@@ -209,6 +215,7 @@ impl Tool for Tcpconnect {
             );
         }
         if let Some(names) = &self.names {
+            names.borrow_mut().catch_up();
             let unmatched = per_cpu_counts(&maps.unmatched_dns_answers)?.iter().sum();
             if let Some(line) = names.borrow().report(unmatched) {
                 eprintln!("{line}");

@@ -1,7 +1,8 @@
 //! tcpconnect --dns against a real resolver: dnsmasq in a network namespace
-//! of the test's own, answering names the test chooses (A, AAAA, a CNAME),
-//! and real clients in that namespace (getent, a Python socket, dig), which
-//! then connect to the answered addresses. Every namespace made here uses
+//! of the test's own, answering names the test chooses (A, AAAA, a CNAME,
+//! a name whose answer over UDP is truncated) over UDP and TCP, and real
+//! clients in that namespace (getent, a Python socket, dig), which then
+//! connect to the answered addresses. Every namespace made here uses
 //! the same addresses, so one namespace's answer naming another's connect
 //! would show.
 
@@ -34,7 +35,9 @@ print(address[0])";
 pub const STUB: &str = "127.0.0.53";
 
 /// A network namespace with dnsmasq answering on its loopback at STUB and
-/// ::1: `web.ZONE` is WEB_V4 and WEB_V6, `alias.ZONE` a CNAME of it. Its
+/// ::1: `web.ZONE` is WEB_V4 and WEB_V6, `alias.ZONE` a CNAME of it,
+/// `big.ZONE` one through a chain of CNAMEs too long for a 512-byte
+/// datagram (dnsmasq truncates it, and clients ask again over TCP). Its
 /// listener takes connects to any of its addresses.
 pub struct Resolver {
     pub netns: TestNetns,
@@ -57,6 +60,17 @@ impl Resolver {
         fs::write(etc.join("resolv.conf"), format!("nameserver {STUB}\n"))
             .expect("write resolv.conf");
         let zone = format!("{}.test", unique_marker("z"));
+        // Four CNAMEs of 130 bytes or so each: past 512 bytes.
+        let long = "l".repeat(60);
+        let chain: Vec<String> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|link| format!("{long}.{link}.{long}.{zone}"))
+            .collect();
+        let mut cnames = vec![format!("--cname=big.{zone},{}", chain[0])];
+        for pair in chain.windows(2) {
+            cnames.push(format!("--cname={},{}", pair[0], pair[1]));
+        }
+        cnames.push(format!("--cname={},web.{zone}", chain[3]));
         let dnsmasq = Command::new("ip")
             .args(["netns", "exec", &netns.0, "dnsmasq", "--keep-in-foreground"])
             .args([
@@ -70,6 +84,7 @@ impl Resolver {
             .args(["--user=root", "--local-ttl=60"])
             .arg(format!("--host-record=web.{zone},{WEB_V4},{WEB_V6}"))
             .arg(format!("--cname=alias.{zone},web.{zone}"))
+            .args(&cnames)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -105,6 +120,16 @@ impl Resolver {
             "dnsmasq in {} did not answer within {TIMEOUT:?}",
             self.netns.0
         );
+    }
+
+    /// Sets resolv.conf's `options` line for the clients started after
+    /// (glibc reads it when a process first looks a name up).
+    pub fn options(&self, options: &str) {
+        fs::write(
+            self.etc.join("resolv.conf"),
+            format!("nameserver {STUB}\noptions {options}\n"),
+        )
+        .expect("write resolv.conf");
     }
 
     pub fn name(&self, host: &str) -> String {
