@@ -51,13 +51,18 @@ pub fn unique_marker(label: &str) -> String {
     format!("{label}-{}-{n:05}", std::process::id())
 }
 
+/// How long a client the tests run (python3, dig, getent...) may take: in
+/// an emulated VM on a busy host, python3 alone can take seconds to start
+/// over 9p. Only a hung client waits this long.
+const RUN_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Runs a command that is expected to exit promptly; returns its pid and status.
 pub fn run(command: &mut Command) -> (u32, ExitStatus) {
     let mut child = command
         .spawn()
         .unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"));
     let pid = child.id();
-    (pid, wait_child(&mut child, TIMEOUT))
+    (pid, wait_child(&mut child, RUN_TIMEOUT))
 }
 
 /// Waits at most `timeout` for a child, killing it and panicking after that.
