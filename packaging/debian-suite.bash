@@ -14,8 +14,8 @@ DEBIAN_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 in_suite() {
 	local suite=$1 dir=$APT_SUITES_DIR/$1${APT_ARCH:+-$APT_ARCH}
-	local -a arch=()
-	[[ -z ${APT_ARCH:-} ]] || arch=(-o "APT::Architecture=$APT_ARCH" -o "APT::Architectures=$APT_ARCH")
+	local -a architecture=()
+	[[ -z ${APT_ARCH:-} ]] || architecture=(-o "APT::Architecture=$APT_ARCH" -o "APT::Architectures=$APT_ARCH")
 	shift
 	if [[ ! -f $dir/sources.list ]]; then
 		mkdir -p "$dir/lists/partial"
@@ -23,5 +23,5 @@ in_suite() {
 	fi
 	"$@" -q -o Dir::Etc::sourcelist="$dir/sources.list" -o Dir::Etc::sourceparts=- \
 		-o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" \
-		-o Dir::State::status=/dev/null -o APT::Sandbox::User="$(id -un)" "${arch[@]}"
+		-o Dir::State::status=/dev/null -o APT::Sandbox::User="$(id -un)" "${architecture[@]}"
 }
