@@ -17,6 +17,9 @@
 #   make deb          a .deb of the static build, in target/deb (lintian-clean)
 #   make ARCH=arm64   (and deps, docs, install, deb) cross-builds for arm64 into
 #                     target/arm64, in a Debian root (packaging/cross/run)
+#   make test-kernels ARCH=arm64   the suite cross-built for arm64 in a VM of
+#                     Debian's arm64 6.12 kernel (emulated), which also
+#                     installs the arm64 .deb and runs its tools
 #   make clean        cargo clean
 #
 # Variables: PREFIX (/usr/local), SBINDIR ($(PREFIX)/sbin), SHAREDIR
@@ -79,8 +82,8 @@ BIN_SUBDIR :=
 DEB_ENV :=
 ifneq ($(ARCH),)
 ifneq ($(ARCH),$(shell dpkg --print-architecture 2>/dev/null))
-ifneq ($(filter deps-kernels deps-bench run test test-kernels bench bench-kernel lint,$(MAKECMDGOALS)),)
-$(error ARCH=$(ARCH) only builds (build, docs, install, deb): run, test, bench and lint without ARCH)
+ifneq ($(filter deps-bench run test bench bench-kernel lint,$(MAKECMDGOALS)),)
+$(error ARCH=$(ARCH) only builds (build, docs, install, deb) and tests in VMs (test-kernels): run, test, bench and lint without ARCH)
 endif
 ifneq ($(filter static,$(MAKECMDGOALS)),)
 $(error ARCH=$(ARCH) has no static build (trixie's libelf.a cannot be linked statically, see make deb): make build ARCH=$(ARCH))
@@ -194,9 +197,12 @@ deps:
 	@bash -c "$$DEPS_SCRIPT"
 
 # What `make test-kernels` needs on top: qemu, a static busybox for the VMs'
-# initramfs, kmod (depmod/modprobe resolve the modules it carries), cpio.
+# initramfs, kmod (depmod/modprobe resolve the modules it carries), cpio;
+# with ARCH=arm64, qemu-system-aarch64 (the arm64 VMs' busybox comes with
+# their userland, see tests/kernels/run).
 KERNEL_DEPS := qemu-system-x86:qemu-system-x86_64 busybox-static \
-               kmod:depmod,modprobe cpio:cpio xz-utils:xz
+               kmod:depmod,modprobe cpio:cpio xz-utils:xz \
+               $(if $(filter arm64,$(ARCH)),qemu-system-arm:qemu-system-aarch64)
 deps-kernels: DEPS := $(KERNEL_DEPS)
 deps-kernels: export DEPS_SCRIPT = $(deps_script)
 deps-kernels:
@@ -250,11 +256,20 @@ deps-bench:
 # trixie" picks some) booted in qemu, each running every test binary of
 # `cargo test --release` (built here) as root. Kernels, modules and logs are
 # cached in target/kernels/. One summary line per kernel; fails if any failed.
+# With ARCH=arm64, the arm64 kernels listed there, the test binaries built in
+# the cross root, a Debian arm64 userland as the VM's root, and the .deb of
+# `make deb ARCH=arm64` installed and run in each VM.
 # VM_ACCEL=auto|kvm|tcg, VM_TIMEOUT (s per VM), TEST_ARGS: see tests/kernels/run.
 KERNELS ?=
+ifeq ($(CROSS),)
 test-kernels: deps deps-kernels
 	tests/kernels/selftest
 	CARGO=$(CARGO) tests/kernels/run $(KERNELS)
+else
+test-kernels: deps deps-kernels deb
+	tests/kernels/selftest
+	tests/kernels/run --arch $(ARCH) --deb $(DEB_DIR)/$(DEB_PACKAGE)_$(DEB_VERSION)_$(ARCH).deb $(KERNELS)
+endif
 
 # The storm benchmark in bookworm's 6.1 kernel, against bookworm's libbpf-tools
 # (whose tcpconnect needs kprobes). BENCH_ARGS as for bench; by default storms

@@ -242,7 +242,7 @@ fn default_row_has_comm_pid_ppid_ret_and_args() {
     );
 
     let marker = unique_marker("default");
-    let pid = exec_true(&[&marker, "b", "c"]);
+    let pid = exec_true(&[marker.as_str(), "b", "c"]);
     let line = tool.expect_line(mentions(&marker), TIMEOUT);
     assert_eq!(line, true_row(pid, &format!("{marker} b c")));
 }
@@ -303,7 +303,7 @@ fn uid_filter_takes_a_user_name() {
 fn quote_mode_quotes_and_escapes_like_upstream() {
     let mut tool = start(&["-q"]);
     let marker = unique_marker("quote");
-    let pid = exec_true(&[&marker, "a\"b\tc\nd"]);
+    let pid = exec_true(&[marker.as_str(), "a\"b\tc\nd"]);
     let line = tool.expect_line(mentions(&marker), TIMEOUT);
     let args = format!(r#""/bin/true" "{marker}" "a\"b\tc\nd" "#);
     assert_eq!(line, row("true", pid, test_pid(), 0, &args));
@@ -312,9 +312,9 @@ fn quote_mode_quotes_and_escapes_like_upstream() {
 fn max_args_limits_the_arguments_and_marks_the_rest() {
     let mut tool = start(&["--max-args", "3"]);
     let more = unique_marker("more");
-    let more_pid = exec_true(&[&more, "a", "b", "c"]);
+    let more_pid = exec_true(&[more.as_str(), "a", "b", "c"]);
     let exact = unique_marker("exact");
-    let exact_pid = exec_true(&[&exact, "a"]);
+    let exact_pid = exec_true(&[exact.as_str(), "a"]);
 
     let line = tool.expect_line(mentions(&more), TIMEOUT);
     let args = format!("/bin/true {more} a  ...");
@@ -1022,7 +1022,7 @@ fn check_exec_way(flavor: &str, hook: &str) {
     command.env("BPFTOOLS_TRACEPOINT", flavor);
     let mut tool = start_command(command);
     let marker = unique_marker("way");
-    let pid = exec_true(&[&marker, "x"]);
+    let pid = exec_true(&[marker.as_str(), "x"]);
     let line = tool.expect_line(mentions(&marker), TIMEOUT);
     assert_eq!(line, true_row(pid, &format!("{marker} x")));
     let finished = tool.stop_with(Signal::SIGINT);

@@ -276,7 +276,7 @@ fn pinned_filters_must_be_pinned_hash_maps<T: TracedTool>() {
     for long in ["cgroupmap", "mntnsmap"] {
         for flag in spellings::<T>(long) {
             for (path, reason) in cases {
-                let line = run_to_failure(command::<T>(&[&flag, path_arg(path)]));
+                let line = run_to_failure(command::<T>(&[flag.as_str(), path_arg(path)]));
                 let named = format!("{}: --{long} {}: ", T::NAME, path.display());
                 assert!(
                     line.starts_with(&named) && line.contains(reason),
