@@ -258,7 +258,8 @@ deps-bench:
 # cached in target/kernels/. One summary line per kernel; fails if any failed.
 # With ARCH=arm64, the arm64 kernels listed there, the test binaries built in
 # the cross root, a Debian arm64 userland as the VM's root, and the .deb of
-# `make deb ARCH=arm64` installed and run in each VM.
+# `make deb ARCH=arm64`, checked by lintian here (no errors, as the tests ask
+# of the amd64 one), installed and run in each VM.
 # VM_ACCEL=auto|kvm|tcg, VM_TIMEOUT (s per VM), TEST_ARGS: see tests/kernels/run.
 KERNELS ?=
 ifeq ($(CROSS),)
@@ -268,6 +269,7 @@ test-kernels: deps deps-kernels
 else
 test-kernels: deps deps-kernels deb
 	tests/kernels/selftest
+	lintian --pedantic --fail-on error $(DEB_DIR)/$(DEB_PACKAGE)_$(DEB_VERSION)_$(ARCH).deb
 	tests/kernels/run --arch $(ARCH) --deb $(DEB_DIR)/$(DEB_PACKAGE)_$(DEB_VERSION)_$(ARCH).deb $(KERNELS)
 endif
 
