@@ -105,6 +105,7 @@ impl<D: Decode> EventHandler for Printer<D> {
             .is_none_or(|filter| filter.matches(&event))
         {
             self.formatter.write_event(self.output.buffer(), &event);
+            self.output.flush_if_full();
         }
     }
 

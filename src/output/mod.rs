@@ -50,17 +50,28 @@ fn set_unwritten(rest: &[u8]) {
 }
 
 /// Lines waiting for the next flush. Written in one write(2) per batch (per
-/// 64 KiB of it), so a pipe or file gets every event promptly without a
+/// 16 KiB of it), so a pipe or file gets every event promptly without a
 /// syscall per line.
 #[derive(Debug, Default)]
 pub struct Output {
     pending: Vec<u8>,
+    /// What a flush within the batch ended in, when not `Continue`: the
+    /// batch's own flush returns it.
+    stopped: Option<io::Result<Flow>>,
 }
+
+/// Pending lines are written once they reach this, even within a batch: the
+/// buffer's pages a storm's batches touch stay resident for the tool's life,
+/// so they are bounded here, at one write(2) per 16 KiB (upstream's stdio
+/// writes every 4 KiB).
+const FLUSH_AT: usize = 16 * 1024;
 
 impl Output {
     pub fn new() -> Self {
         Self {
-            pending: Vec::with_capacity(64 * 1024),
+            // Room for a flush's worth and one long line more.
+            pending: Vec::with_capacity(2 * FLUSH_AT),
+            stopped: None,
         }
     }
 
@@ -79,10 +90,25 @@ impl Output {
         self.flush()
     }
 
+    /// Within a batch, after each event: flushes once FLUSH_AT bytes are
+    /// pending. A stop or an error is kept for the batch's flush to return.
+    pub fn flush_if_full(&mut self) {
+        if self.pending.len() >= FLUSH_AT && self.stopped.is_none() {
+            match self.flush() {
+                Ok(Flow::Continue) => {}
+                stopped => self.stopped = Some(stopped),
+            }
+        }
+    }
+
     /// Writes what is pending, straight to fd 1 (no buffer in between, so
     /// what is unwritten is known exactly). A reader that went away
     /// (`| head`) ends the tool quietly; any other write error is reported.
     pub fn flush(&mut self) -> io::Result<Flow> {
+        if let Some(stopped) = self.stopped.take() {
+            self.pending.clear();
+            return stopped;
+        }
         let result = write_all(&self.pending);
         self.pending.clear();
         match result {
