@@ -379,6 +379,45 @@ pub fn bpf_maps(pid: u32) -> Vec<(u32, u32)> {
         .collect()
 }
 
+/// The BPF programs a process holds open, a line each: name, id, and how
+/// often the kernel ran it (`run_cnt`: counted only while
+/// kernel.bpf_stats_enabled is 1, as in the test-kernels VMs) or skipped it
+/// because it was running on that CPU already (`recursion_misses`, Linux >=
+/// 5.12). For failure messages: whether a program ran for an event that
+/// never arrived.
+pub fn bpf_program_runs(pid: u32) -> Vec<String> {
+    let Ok(fdinfo) = fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
+        return Vec::new();
+    };
+    let ids: Vec<u32> = fdinfo
+        .filter_map(|entry| fs::read_to_string(entry.ok()?.path()).ok())
+        .filter_map(|info| {
+            let line = info
+                .lines()
+                .find_map(|line| line.strip_prefix("prog_id:"))?;
+            line.trim().parse().ok()
+        })
+        .collect();
+    libbpf_rs::query::ProgInfoIter::default()
+        .filter(|program| ids.contains(&program.id))
+        .map(|program| {
+            format!(
+                "{} (id {}): run_cnt {}, recursion_misses {}",
+                program.name.to_string_lossy(),
+                program.id,
+                program.run_cnt,
+                program.recursion_misses
+            )
+        })
+        .collect()
+}
+
+/// kernel.bpf_stats_enabled: "1" while the kernel counts program runs.
+pub fn bpf_stats_enabled() -> String {
+    let value = fs::read_to_string("/proc/sys/kernel/bpf_stats_enabled");
+    value.map_or_else(|_| "unknown".to_string(), |value| value.trim().to_string())
+}
+
 /// The types of the BPF maps a process holds open.
 pub fn bpf_map_types(pid: u32) -> Vec<u32> {
     bpf_maps(pid)

@@ -423,10 +423,17 @@ impl Tool {
             }
             _ => "still running".to_string(),
         };
+        let programs = host::bpf_program_runs(self.child.id());
+        let programs: String = programs
+            .iter()
+            .map(|line| format!("    {line}\n"))
+            .collect();
         format!(
-            "tool {state}\nlast stdout lines:\n{}stderr:\n{}",
+            "tool {state}\nlast stdout lines:\n{}stderr:\n{}its BPF programs (run_cnt counts while \
+             kernel.bpf_stats_enabled={}):\n{programs}",
             self.stdout.last_lines(20),
-            self.stderr.last_lines(20)
+            self.stderr.last_lines(20),
+            host::bpf_stats_enabled(),
         )
     }
 }
