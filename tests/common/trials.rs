@@ -7,7 +7,9 @@
 //! (filling their channels, or their tables of connects) from the others: a
 //! BPF test shares the host ([`bpf_test`]) or runs alone on it
 //! ([`bpf_test_alone`]), so that no tool of a run is starved of CPU, or sees
-//! its buffer fill, because of another test's storm.
+//! its buffer fill, because of another test's storm. A tool that patches
+//! kernel functions to trace them has its tests run one at a time
+//! ([`run_one_at_a_time`]).
 
 use std::process::ExitCode;
 use std::sync::{PoisonError, RwLock};
@@ -67,10 +69,27 @@ pub fn plain_test(name: impl Into<String>, test: impl FnOnce() + Send + 'static)
 /// Runs the trials with the command line's filters and options (as
 /// `cargo test -- NAME` passes them).
 pub fn run(trials: Vec<Trial>) -> ExitCode {
+    run_with(Arguments::from_args(), trials)
+}
+
+/// Runs the trials one at a time (as `--test-threads 1` would), for a tool
+/// that attaches by patching the entry of the kernel functions it traces
+/// (fentry, kprobe). Each start and stop of such a tool re-patches those
+/// functions for every tracer on them, and the kernel (or the emulator of
+/// the test VMs: not yet told apart) can miss a call made meanwhile
+/// (docs/kernels.md). Tests starting and stopping tools beside each other
+/// would fail on that miss, which is not the tool's.
+pub fn run_one_at_a_time(trials: Vec<Trial>) -> ExitCode {
+    let mut arguments = Arguments::from_args();
+    arguments.test_threads = Some(1);
+    run_with(arguments, trials)
+}
+
+fn run_with(arguments: Arguments, trials: Vec<Trial>) -> ExitCode {
     if !is_root() && !under_ci() {
         eprintln!("not root: the tests that load BPF programs are ignored (run as root for all)");
     }
-    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
+    libtest_mimic::run(&arguments, trials).exit_code()
 }
 
 /// `bpf_tests![a, b]`: a BPF trial for each test function, named after it.
