@@ -96,6 +96,9 @@ impl<D: Decode> EventHandler for Printer<D> {
     }
 
     fn handle_event(&mut self, record: &[u8]) {
+        if self.output.stopped() {
+            return;
+        }
         let Some(event) = D::decode(record) else {
             return;
         };

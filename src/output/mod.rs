@@ -101,6 +101,12 @@ impl Output {
         }
     }
 
+    /// Whether a flush within this batch has stopped the output: what is
+    /// formatted before the batch's flush would be thrown away.
+    pub fn stopped(&self) -> bool {
+        self.stopped.is_some()
+    }
+
     /// Writes what is pending, straight to fd 1 (no buffer in between, so
     /// what is unwritten is known exactly). A reader that went away
     /// (`| head`) ends the tool quietly; any other write error is reported.
