@@ -58,13 +58,31 @@ struct {
 	__type(value, struct exiting_cmdline);
 } exiting_cmdlines SEC(".maps");
 
-/* Exits shown without their command line (see CMDLINE_UNKNOWN). */
+/* Exits shown without their command line (see CMDLINE_UNKNOWN), by
+ * reason (enum cmdline_loss). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CMDLINE_LOSSES);
+	__type(key, u32);
+	__type(value, u64);
+} unknown_cmdlines SEC(".maps");
+
+/* Command lines read but not stored: the table refused them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, u32);
 	__type(value, u64);
-} unknown_cmdlines SEC(".maps");
+} unstored_cmdlines SEC(".maps");
+
+/* Slot 0: CLOCK_MONOTONIC when every program was attached (user space
+ * writes it then); a process begun later began to end while traced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} tracing_since SEC(".maps");
 
 /* Records are built here: too large for the BPF stack. */
 struct {
@@ -113,9 +131,11 @@ static __always_inline void keep_cmdline(void)
 	if (cmdline->cut)
 		len = CMDLINE_MAX_LEN - 1;
 	cmdline->size = len;
-	if (len && bpf_probe_read_user(cmdline->text, len & (CMDLINE_MAX_LEN - 1), (void *)arg_start))
-		return;
-	bpf_map_update_elem(&exiting_cmdlines, &tgid, cmdline, BPF_ANY);
+	cmdline->unreadable =
+		len && bpf_probe_read_user(cmdline->text, len & (CMDLINE_MAX_LEN - 1),
+					   (void *)arg_start);
+	if (bpf_map_update_elem(&exiting_cmdlines, &tgid, cmdline, BPF_ANY))
+		count_one(&unstored_cmdlines);
 }
 
 SEC("tracepoint/syscalls/sys_enter_exit_group")
@@ -202,6 +222,27 @@ static __always_inline u32 read_exit_context(struct exit_event *event, struct ta
 	return offset & 2047;
 }
 
+static __always_inline void count_cmdline_loss(u32 loss)
+{
+	u64 *count = bpf_map_lookup_elem(&unknown_cmdlines, &loss);
+
+	if (count)
+		__sync_fetch_and_add(count, 1);
+}
+
+/* Why nothing was kept for the process of task: it began before tracing
+ * did (so may have begun to end before), or not. */
+static __always_inline u32 not_kept_loss(struct task_struct *task)
+{
+	u64 started = BPF_CORE_READ(task, group_leader, start_time);
+	u32 zero = 0;
+	u64 *since = bpf_map_lookup_elem(&tracing_since, &zero);
+
+	if (!since || !*since || started < *since)
+		return CMDLINE_LOSS_BEGAN_BEFORE;
+	return CMDLINE_LOSS_NOT_KEPT;
+}
+
 /* The command line kept for the process, after the context; the process's
  * is forgotten with its last thread. */
 static __always_inline u32 read_cmdline(struct exit_event *event, struct task_struct *task,
@@ -214,9 +255,11 @@ static __always_inline u32 read_cmdline(struct exit_event *event, struct task_st
 		event->header.cmdline_state = CMDLINE_KERNEL_THREAD;
 		return 0;
 	}
-	if (!cmdline) {
+	if (!cmdline || cmdline->unreadable) {
 		event->header.cmdline_state = CMDLINE_UNKNOWN;
-		count_one(&unknown_cmdlines);
+		count_cmdline_loss(cmdline ? CMDLINE_LOSS_UNREADABLE : not_kept_loss(task));
+		if (cmdline && group_dead)
+			bpf_map_delete_elem(&exiting_cmdlines, &tgid);
 		return 0;
 	}
 	size = cmdline->size & (CMDLINE_MAX_LEN - 1);

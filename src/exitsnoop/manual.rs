@@ -19,7 +19,7 @@ pub const MANUAL: Manual = Manual {
          end begins (exit_group(2), a fatal signal's delivery, exit(2) of its last \
          thread) and kept until its last thread is gone, in a table of 1024 \
          processes exiting at once; ? stands for one not kept, [comm] for a kernel \
-         thread, and the count of ? rows is said on stderr at the end.",
+         thread, and the count of ? rows, by reason, is said on stderr at the end.",
         "It is a drop-in replacement for BCC's libbpf-tools exitsnoop: same flags, \
          defaults and columns; -t's column is headed TIME, not upstream's TIME(s), \
          over the same HH:MM:SS.",

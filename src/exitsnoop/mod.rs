@@ -10,7 +10,7 @@ pub mod manual;
 bpf_skeleton!("exitsnoop");
 bpf_object!(ExitsnoopBpf: skel::{ExitsnoopSkelBuilder, OpenExitsnoopSkel, ExitsnoopSkel});
 
-use libbpf_rs::MapCore;
+use libbpf_rs::{MapCore, MapFlags};
 use nix::errno::Errno;
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
@@ -18,6 +18,7 @@ use nix::unistd::Pid;
 use crate::data_path::{Formatter, Printer};
 use crate::error::{Error, Result};
 use crate::manual::Manual;
+use crate::output::clock::monotonic_ns;
 use crate::output::Output;
 use crate::runtime::attach::Way;
 use crate::runtime::cgroup::CgroupDir;
@@ -92,6 +93,8 @@ impl Tool for Exitsnoop {
         for (map, used) in [
             (&mut maps.exiting_cmdlines, cmdline),
             (&mut maps.cmdline_scratch, cmdline),
+            (&mut maps.unstored_cmdlines, cmdline),
+            (&mut maps.tracing_since, cmdline),
             (&mut maps.reported_exits, !cli.per_thread()),
         ] {
             map.set_autocreate(used).map_err(setup)?;
@@ -106,8 +109,18 @@ impl Tool for Exitsnoop {
         }
     }
 
-    fn printer(&mut self, _object: &LoadedObjectOf<'_, Self>) -> Result<Printer<Exit>> {
+    fn printer(&mut self, object: &LoadedObjectOf<'_, Self>) -> Result<Printer<Exit>> {
         let cli = &self.cli;
+        if cli.max_args.is_some() {
+            // Every program is attached: a process begun from now on
+            // begins to end while traced (see CMDLINE_LOSS_NOT_KEPT).
+            let since = monotonic_ns().to_ne_bytes();
+            object
+                .maps
+                .tracing_since
+                .update(&0u32.to_ne_bytes(), &since, MapFlags::ANY)
+                .map_err(|err| Error::from_libbpf("setting up the maps", &err))?;
+        }
         let columns = Columns {
             time: match (cli.utc, cli.timestamp) {
                 (true, _) => Some(TimeColumn::Utc),
@@ -126,20 +139,97 @@ impl Tool for Exitsnoop {
         Ok(Printer::new(Self::TRACED, None, formatter))
     }
 
-    /// Says how many exits were shown without their command line.
+    /// Says how many exits were shown without their command line, and why.
     fn finish(&mut self, object: &LoadedObjectOf<'_, Self>, _output: &mut Output) -> Result<()> {
         if self.cli.max_args.is_none() {
             return Ok(());
         }
-        let unknown: u64 = per_cpu_counts(&object.maps.unknown_cmdlines)?.iter().sum();
-        if unknown > 0 {
-            eprintln!(
-                "{unknown} exits are shown without their command line (?): their end began \
-                 before tracing did, or more processes were ending at once than the table \
-                 of {} holds",
-                object.maps.exiting_cmdlines.max_entries()
-            );
+        let maps = &object.maps;
+        let losses = loss_counts(&maps.unknown_cmdlines)?;
+        let unstored: u64 = per_cpu_counts(&maps.unstored_cmdlines)?.iter().sum();
+        for line in cmdline_loss_lines(&losses, unstored, maps.exiting_cmdlines.max_entries()) {
+            eprintln!("{line}");
         }
         Ok(())
+    }
+}
+
+/// The slots of unknown_cmdlines (enum cmdline_loss in src/bpf/exitsnoop.h).
+const CMDLINE_LOSS_BEGAN_BEFORE: usize = 0;
+const CMDLINE_LOSS_NOT_KEPT: usize = 1;
+const CMDLINE_LOSS_UNREADABLE: usize = 2;
+const CMDLINE_LOSSES: usize = 3;
+
+/// unknown_cmdlines' counts, summed over the CPUs, by slot.
+fn loss_counts(map: &impl MapCore) -> Result<[u64; CMDLINE_LOSSES]> {
+    let mut counts = [0; CMDLINE_LOSSES];
+    for (slot, count) in counts.iter_mut().enumerate() {
+        let per_cpu = map
+            .lookup_percpu(&(slot as u32).to_ne_bytes(), MapFlags::ANY)
+            .map_err(|err| Error::from_libbpf("reading a counter", &err))?;
+        let value = |value: &Vec<u8>| value.get(..8)?.try_into().ok().map(u64::from_ne_bytes);
+        *count = per_cpu.unwrap_or_default().iter().filter_map(value).sum();
+    }
+    Ok(counts)
+}
+
+/// The lines that say which exits were shown without their command line
+/// (`?`), one per reason: `losses` by enum cmdline_loss, `unstored` the
+/// command lines the table of `table_size` refused.
+fn cmdline_loss_lines(
+    losses: &[u64; CMDLINE_LOSSES],
+    unstored: u64,
+    table_size: u32,
+) -> Vec<String> {
+    let shown = |count: u64| format!("{count} exits are shown without their command line (?)");
+    let mut lines = Vec::new();
+    let before = losses[CMDLINE_LOSS_BEGAN_BEFORE];
+    if before > 0 {
+        lines.push(format!(
+            "{}: their processes began before tracing did, and so may have begun to end before it",
+            shown(before)
+        ));
+    }
+    let not_kept = losses[CMDLINE_LOSS_NOT_KEPT];
+    if not_kept > 0 {
+        let refused = match unstored {
+            0 => String::new(),
+            n => format!(" (it refused {n})"),
+        };
+        lines.push(format!(
+            "{}: they began to end while traced, but the kernel did not run the program that \
+             keeps it where they did (exit_group(2), exit(2), a fatal signal), or more processes \
+             were ending at once than the table of {table_size} holds{refused}",
+            shown(not_kept)
+        ));
+    }
+    let unreadable = losses[CMDLINE_LOSS_UNREADABLE];
+    if unreadable > 0 {
+        lines.push(format!(
+            "{}: their memory could not be read where they began to end",
+            shown(unreadable)
+        ));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_reason_has_its_line() {
+        assert!(cmdline_loss_lines(&[0, 0, 0], 0, 1024).is_empty());
+        let lines = cmdline_loss_lines(&[1, 40, 2], 0, 1024);
+        let start = "exits are shown without their command line (?):";
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with(&format!("1 {start} their processes began before")));
+        assert!(lines[1].starts_with(&format!("40 {start} they began to end while traced")));
+        let not_kept = &lines[1];
+        assert!(not_kept.ends_with("the table of 1024 holds"), "{not_kept}");
+        assert!(lines[2].starts_with(&format!("2 {start} their memory could not be read")));
+        let lines = cmdline_loss_lines(&[0, 3, 0], 2, 1024);
+        let refused = &lines[0];
+        assert!(refused.ends_with("1024 holds (it refused 2)"), "{refused}");
     }
 }
