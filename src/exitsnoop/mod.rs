@@ -22,7 +22,7 @@ use crate::output::clock::monotonic_ns;
 use crate::output::Output;
 use crate::runtime::attach::Way;
 use crate::runtime::cgroup::CgroupDir;
-use crate::runtime::object::{per_cpu_counts, read_only};
+use crate::runtime::object::{per_cpu_counts, per_cpu_counts_at, read_only};
 use crate::runtime::pipeline::{LoadedObjectOf, OpenObjectOf, Tool};
 use cli::Cli;
 use event::Exit;
@@ -163,12 +163,8 @@ const CMDLINE_LOSSES: usize = 3;
 /// unknown_cmdlines' counts, summed over the CPUs, by slot.
 fn loss_counts(map: &impl MapCore) -> Result<[u64; CMDLINE_LOSSES]> {
     let mut counts = [0; CMDLINE_LOSSES];
-    for (slot, count) in counts.iter_mut().enumerate() {
-        let per_cpu = map
-            .lookup_percpu(&(slot as u32).to_ne_bytes(), MapFlags::ANY)
-            .map_err(|err| Error::from_libbpf("reading a counter", &err))?;
-        let value = |value: &Vec<u8>| value.get(..8)?.try_into().ok().map(u64::from_ne_bytes);
-        *count = per_cpu.unwrap_or_default().iter().filter_map(value).sum();
+    for (slot, count) in (0..).zip(counts.iter_mut()) {
+        *count = per_cpu_counts_at(map, slot)?.iter().sum();
     }
     Ok(counts)
 }

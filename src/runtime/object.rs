@@ -278,8 +278,13 @@ pub fn created(map: &MapMut<'_>) -> bool {
 /// A per-CPU counter of the programs (slot 0 of a per-CPU array of u64, as
 /// `count_one` in common.bpf.h adds to): each CPU's count, in CPU order.
 pub fn per_cpu_counts(map: &impl MapCore) -> Result<Vec<u64>> {
+    per_cpu_counts_at(map, 0)
+}
+
+/// Slot `slot` of a per-CPU array of u64 counters, each CPU's count.
+pub fn per_cpu_counts_at(map: &impl MapCore, slot: u32) -> Result<Vec<u64>> {
     let per_cpu = map
-        .lookup_percpu(&0u32.to_ne_bytes(), MapFlags::ANY)
+        .lookup_percpu(&slot.to_ne_bytes(), MapFlags::ANY)
         .map_err(|err| Error::from_libbpf("reading a counter", &err))?;
     let count = |value: &Vec<u8>| value.get(..8)?.try_into().ok().map(u64::from_ne_bytes);
     Ok(per_cpu
