@@ -98,14 +98,19 @@ static __always_inline bool common_filters_pass(void)
 	return true;
 }
 
-/* Adds one to a per-CPU counter: slot 0 of a per-CPU array of u64. */
-static __always_inline void count_one(void *counter)
+/* Adds one to slot `slot` of a per-CPU array of u64 counters. */
+static __always_inline void count_one_at(void *counters, u32 slot)
 {
-	u32 zero = 0;
-	u64 *count = bpf_map_lookup_elem(counter, &zero);
+	u64 *count = bpf_map_lookup_elem(counters, &slot);
 
 	if (count)
 		__sync_fetch_and_add(count, 1);
+}
+
+/* Adds one to a per-CPU counter: slot 0 of a per-CPU array of u64. */
+static __always_inline void count_one(void *counter)
+{
+	count_one_at(counter, 0);
 }
 
 /* An event that could not be delivered: user space reports the count. */

@@ -222,14 +222,6 @@ static __always_inline u32 read_exit_context(struct exit_event *event, struct ta
 	return offset & 2047;
 }
 
-static __always_inline void count_cmdline_loss(u32 loss)
-{
-	u64 *count = bpf_map_lookup_elem(&unknown_cmdlines, &loss);
-
-	if (count)
-		__sync_fetch_and_add(count, 1);
-}
-
 /* Why nothing was kept for the process of task: it began before tracing
  * did (so may have begun to end before), or not. */
 static __always_inline u32 not_kept_loss(struct task_struct *task)
@@ -257,7 +249,8 @@ static __always_inline u32 read_cmdline(struct exit_event *event, struct task_st
 	}
 	if (!cmdline || cmdline->unreadable) {
 		event->header.cmdline_state = CMDLINE_UNKNOWN;
-		count_cmdline_loss(cmdline ? CMDLINE_LOSS_UNREADABLE : not_kept_loss(task));
+		count_one_at(&unknown_cmdlines,
+			     cmdline ? CMDLINE_LOSS_UNREADABLE : not_kept_loss(task));
 		if (cmdline && group_dead)
 			bpf_map_delete_elem(&exiting_cmdlines, &tgid);
 		return 0;
