@@ -21,10 +21,11 @@ fn main() {
     let bpf_dir = manifest_dir.join("src/bpf");
     let header_dir = manifest_dir.join("vmlinux");
     write_constants_header(&out_dir.join("constants.h"));
-    // Line info (each instruction's source line, 95% of .BTF.ext) only
-    // annotates verifier logs and `bpftool prog dump`; libbpf keeps a copy
-    // of the whole .BTF.ext for the object's life, in every tool's anonymous
-    // memory (tcpconnect: 69 of 73 KB). BPF_LINE_INFO=1 keeps it.
+    // Line info (each instruction's source line: 95% of .BTF.ext, and the
+    // source text in .BTF's strings) only annotates verifier logs and
+    // `bpftool prog dump`; libbpf keeps a copy of .BTF and .BTF.ext for the
+    // object's life, in every tool's anonymous memory. BPF_LINE_INFO=1 keeps
+    // it.
     let keep_line_info = env::var_os("BPF_LINE_INFO").is_some_and(|value| value == "1");
 
     for source in bpf_sources(&bpf_dir) {
@@ -50,7 +51,8 @@ fn main() {
             .unwrap_or_else(|err| panic!("building the BPF program {}: {err:#}", source.display()));
         if !keep_line_info {
             let object = out_dir.join(format!("{tool}.bpf.o"));
-            drop_line_info(&object)
+            let relinked = out_dir.join(format!("{tool}.relinked.bpf.o"));
+            drop_line_info(&object, &relinked)
                 .unwrap_or_else(|err| panic!("{}: dropping line info: {err}", object.display()));
         }
         builder
@@ -87,10 +89,25 @@ fn write_constants_header(path: &Path) {
     fs::write(path, header).unwrap_or_else(|err| panic!("writing {}: {err}", path.display()));
 }
 
+/// Drops the object's line info: its records in .BTF.ext, then the source
+/// lines they named in .BTF's strings (half of tcpconnect's .BTF), by passing
+/// the object through libbpf's linker (`relinked`, then renamed), which
+/// copies only the strings still referred to and writes the object anew,
+/// without the bytes the records left behind (70 KB of tcpconnect's).
+fn drop_line_info(object: &Path, relinked: &Path) -> Result<(), String> {
+    drop_line_info_records(object)?;
+    let mut linker = libbpf_rs::Linker::new(relinked).map_err(|err| err.to_string())?;
+    linker.add_file(object).map_err(|err| err.to_string())?;
+    linker.link().map_err(|err| err.to_string())?;
+    // Dropped, the linker closes its output before the rename.
+    drop(linker);
+    fs::rename(relinked, object).map_err(|err| err.to_string())
+}
+
 /// Rewrites the object's .BTF.ext without its line info: the header, the
 /// function info and the CO-RE relocations, in place (the section shrinks,
 /// the bytes after it stay where they are).
-fn drop_line_info(object: &Path) -> Result<(), String> {
+fn drop_line_info_records(object: &Path) -> Result<(), String> {
     let mut elf = fs::read(object).map_err(|err| err.to_string())?;
     let endian = match elf.get(..6) {
         Some([0x7f, b'E', b'L', b'F', 2, data]) => *data,
