@@ -40,4 +40,26 @@ shared_constants! {
     DNS_QUERY_MAX: usize = 512;
     /// ... and of an answer: more than a datagram of a 1500-byte MTU holds.
     DNS_ANSWER_MAX: usize = 2048;
+    /// What an exit record of exitsnoop --max-args carries as its command
+    /// line (`cmdline_state`): none asked for ...
+    CMDLINE_NOT_ASKED: u8 = 0;
+    /// ... the one kept ...
+    CMDLINE_KEPT: u8 = 1;
+    /// ... none, because none was kept (why is counted in unknown_cmdlines,
+    /// at one of the CMDLINE_LOSS_* slots) ...
+    CMDLINE_UNKNOWN: u8 = 2;
+    /// ... or none, as the task is a kernel thread, which has none.
+    CMDLINE_KERNEL_THREAD: u8 = 3;
+    /// Why an exit is shown without its command line, the slots of
+    /// unknown_cmdlines: the process began before tracing did (its end may
+    /// have too) ...
+    CMDLINE_LOSS_BEGAN_BEFORE: u32 = 0;
+    /// ... it began while tracing, yet nothing was kept where its end began:
+    /// the kernel did not run the program there (exit_group(2), exit(2), a
+    /// fatal signal), or the table of exiting processes dropped it ...
+    CMDLINE_LOSS_NOT_KEPT: u32 = 1;
+    /// ... or its memory could not be read where its end began.
+    CMDLINE_LOSS_UNREADABLE: u32 = 2;
+    /// The number of those slots.
+    CMDLINE_LOSSES: usize = 3;
 }

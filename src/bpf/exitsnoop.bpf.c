@@ -59,7 +59,7 @@ struct {
 } exiting_cmdlines SEC(".maps");
 
 /* Exits shown without their command line (see CMDLINE_UNKNOWN), by
- * reason (enum cmdline_loss). */
+ * reason (the CMDLINE_LOSS_* slots of src/bpf/constants.rs). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, CMDLINE_LOSSES);

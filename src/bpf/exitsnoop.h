@@ -13,30 +13,6 @@
  * (below 256 + 1024), then the command line. */
 #define EXIT_DATA_SIZE (2048 + CMDLINE_MAX_LEN)
 
-/* What a command line kept for --max-args is. */
-enum cmdline_state {
-	CMDLINE_NOT_ASKED = 0,
-	CMDLINE_KEPT = 1,
-	/* Not kept: why is counted in unknown_cmdlines (enum cmdline_loss). */
-	CMDLINE_UNKNOWN = 2,
-	/* A kernel thread: it has none. */
-	CMDLINE_KERNEL_THREAD = 3,
-};
-
-/* Why an exit is shown without its command line: the slots of the
- * per-CPU counters unknown_cmdlines. */
-enum cmdline_loss {
-	/* The process began before tracing did: its end may have too. */
-	CMDLINE_LOSS_BEGAN_BEFORE = 0,
-	/* It began while tracing, yet nothing was kept where its end began:
-	 * the kernel did not run the program there (exit_group(2), exit(2),
-	 * a fatal signal), or the table of exiting processes dropped it. */
-	CMDLINE_LOSS_NOT_KEPT = 1,
-	/* Its memory could not be read where its end began. */
-	CMDLINE_LOSS_UNREADABLE = 2,
-	CMDLINE_LOSSES = 3,
-};
-
 /* One exit, as sent to user space: this header, then data. */
 struct exit_event_header {
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC, at the exit */

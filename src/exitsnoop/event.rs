@@ -2,6 +2,7 @@
 
 use super::skel::types::exit_event_header;
 use crate::ancestry::{self, Ancestors};
+use crate::bpf_constants::{CMDLINE_KEPT, CMDLINE_KERNEL_THREAD, CMDLINE_UNKNOWN};
 use crate::container::CgroupPath;
 use crate::data_path::{split_record, Decode};
 use crate::output::escape::c_str_bytes;
@@ -21,10 +22,6 @@ impl Decode for Exit {
     }
 }
 
-/// The `cmdline_state` values of src/bpf/exitsnoop.h.
-const CMDLINE_KEPT: u8 = 1;
-const CMDLINE_UNKNOWN: u8 = 2;
-const CMDLINE_KERNEL_THREAD: u8 = 3;
 
 /// The command line of the process that exited (--max-args).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +29,7 @@ pub enum Cmdline<'a> {
     /// Its argument area: argv[0], argv[1], ..., NUL-separated (the last
     /// one may lack its NUL when cut), and whether more was there than kept.
     Kept { argv: &'a [u8], cut: bool },
-    /// Not kept (see CMDLINE_UNKNOWN in src/bpf/exitsnoop.h).
+    /// Not kept (see CMDLINE_UNKNOWN in src/bpf/constants.rs).
     Unknown,
     /// A kernel thread, which has none.
     KernelThread,

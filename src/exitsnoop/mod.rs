@@ -15,6 +15,9 @@ use nix::errno::Errno;
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
+use crate::bpf_constants::{
+    CMDLINE_LOSSES, CMDLINE_LOSS_BEGAN_BEFORE, CMDLINE_LOSS_NOT_KEPT, CMDLINE_LOSS_UNREADABLE,
+};
 use crate::data_path::{Formatter, Printer};
 use crate::error::{Error, Result};
 use crate::manual::Manual;
@@ -154,12 +157,6 @@ impl Tool for Exitsnoop {
     }
 }
 
-/// The slots of unknown_cmdlines (enum cmdline_loss in src/bpf/exitsnoop.h).
-const CMDLINE_LOSS_BEGAN_BEFORE: usize = 0;
-const CMDLINE_LOSS_NOT_KEPT: usize = 1;
-const CMDLINE_LOSS_UNREADABLE: usize = 2;
-const CMDLINE_LOSSES: usize = 3;
-
 /// unknown_cmdlines' counts, summed over the CPUs, by slot.
 fn loss_counts(map: &impl MapCore) -> Result<[u64; CMDLINE_LOSSES]> {
     let mut counts = [0; CMDLINE_LOSSES];
@@ -170,7 +167,7 @@ fn loss_counts(map: &impl MapCore) -> Result<[u64; CMDLINE_LOSSES]> {
 }
 
 /// The lines that say which exits were shown without their command line
-/// (`?`), one per reason: `losses` by enum cmdline_loss, `unstored` the
+/// (`?`), one per reason: `losses` by CMDLINE_LOSS_* slot, `unstored` the
 /// command lines the table of `table_size` refused.
 fn cmdline_loss_lines(
     losses: &[u64; CMDLINE_LOSSES],
@@ -179,14 +176,14 @@ fn cmdline_loss_lines(
 ) -> Vec<String> {
     let shown = |count: u64| format!("{count} exits are shown without their command line (?)");
     let mut lines = Vec::new();
-    let before = losses[CMDLINE_LOSS_BEGAN_BEFORE];
+    let before = losses[CMDLINE_LOSS_BEGAN_BEFORE as usize];
     if before > 0 {
         lines.push(format!(
             "{}: their processes began before tracing did, and so may have begun to end before it",
             shown(before)
         ));
     }
-    let not_kept = losses[CMDLINE_LOSS_NOT_KEPT];
+    let not_kept = losses[CMDLINE_LOSS_NOT_KEPT as usize];
     if not_kept > 0 {
         let refused = match unstored {
             0 => String::new(),
@@ -199,7 +196,7 @@ fn cmdline_loss_lines(
             shown(not_kept)
         ));
     }
-    let unreadable = losses[CMDLINE_LOSS_UNREADABLE];
+    let unreadable = losses[CMDLINE_LOSS_UNREADABLE as usize];
     if unreadable > 0 {
         lines.push(format!(
             "{}: their memory could not be read where they began to end",
