@@ -38,6 +38,46 @@ pub fn current_thread_comm() -> String {
     comm.trim_end_matches('\n').to_string()
 }
 
+/// Keeps the calling thread, and every process started from it meanwhile,
+/// on the CPU it runs on now (their records then share one CPU's buffer),
+/// until dropped: the test threads serve one test after another.
+pub struct PinnedToItsCpu {
+    before: libc::cpu_set_t,
+}
+
+impl PinnedToItsCpu {
+    pub fn here() -> Self {
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: cpu_set_t is a plain bit set (zeroed is empty); the calls
+        // read or change only the calling thread's (0) CPUs.
+        unsafe {
+            let mut before: libc::cpu_set_t = std::mem::zeroed();
+            assert_eq!(
+                libc::sched_getaffinity(0, size, &mut before),
+                0,
+                "sched_getaffinity"
+            );
+            let cpu = usize::try_from(libc::sched_getcpu()).expect("sched_getcpu");
+            let mut one: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut one);
+            assert_eq!(
+                libc::sched_setaffinity(0, size, &one),
+                0,
+                "sched_setaffinity"
+            );
+            Self { before }
+        }
+    }
+}
+
+impl Drop for PinnedToItsCpu {
+    fn drop(&mut self) {
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: as in `here`.
+        unsafe { libc::sched_setaffinity(0, size, &self.before) };
+    }
+}
+
 /// `setpriv` as `uid` (and the same gid), without supplementary groups.
 pub fn setpriv_as(uid: u32) -> Command {
     let uid = uid.to_string();
