@@ -22,7 +22,6 @@ impl Decode for Exit {
     }
 }
 
-
 /// The command line of the process that exited (--max-args).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cmdline<'a> {
