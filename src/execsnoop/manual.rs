@@ -75,7 +75,7 @@ pub const MANUAL: Manual = Manual {
         "One tracepoint program runs per exec (two more with -x: syscall entry and exit), \
          sending one record of the used size through a BPF ring buffer. User space \
          is woken after up to 50 ms of records, or sooner when the ring is a quarter \
-         full, and writes each batch with one write(2) per 16 KiB. \
+         full, and writes each batch with one write(2) per 4 KiB. \
          Exec rates are rarely high enough for this to be measurable; see the \
          project's docs/performance.md for benchmark figures.",
     ],
