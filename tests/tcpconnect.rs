@@ -751,14 +751,18 @@ impl AttachWay {
 }
 
 /// On a way the kernel offers: IPv4, IPv6 and an IPv4-mapped connect (once,
-/// as IPv4) are rows with the right addresses and source ports, count mode
-/// counts, and -v names the hook.
+/// as IPv4) are rows with the right addresses and source ports, a connect
+/// to a port -P does not list is not, count mode counts, and -v names the
+/// hook. (Each way's programs have their own copy of the port filter.)
 fn check_way_traces_connects(way: AttachWay) {
     let (listener_v4, port_v4) = listen(LOCALHOST_V4);
     let (listener_v6, port_v6) = listen(LOCALHOST_V6);
     let (mapped_listener, mapped_port) = listen(LOCALHOST_V4);
-    let mut trace = Trace::start(way.command(&["-s", "-v"]));
+    let (unlisted, unlisted_port) = listen(LOCALHOST_V4);
+    let ports = format!("{port_v4},{port_v6},{mapped_port}");
+    let mut trace = Trace::start(way.command(&["-s", "-v", "-P", &ports]));
 
+    connect_and_accept(&unlisted);
     let sport_v4 = connect_and_accept(&listener_v4).to_string();
     let sport_v6 = connect_and_accept(&listener_v6).to_string();
     let mapped = SocketAddrV6::new(Ipv4Addr::LOCALHOST.to_ipv6_mapped(), mapped_port, 0, 0);
@@ -784,6 +788,7 @@ fn check_way_traces_connects(way: AttachWay) {
         ["4", "127.0.0.1", "127.0.0.1", &mapped_sport],
         "{line}"
     );
+    trace.assert_no_row(|row| row.dport_is(unlisted_port));
     let finished = trace.stop();
     let mapped_rows = finished
         .stdout
