@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use common::contract::{self, refused, Refused, TracedTool};
 use common::host::{
-    bpf_map_types, bpf_maps, current_thread_comm, lost_events_reported, setpriv_as, test_pid,
-    PinnedToItsCpu, TestCgroup, TestNetns, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
+    allowed_cpus, bpf_map_types, bpf_maps, current_thread_comm, lost_events_reported, setpriv_as,
+    test_pid, PinnedToCpu, TestCgroup, TestNetns, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
     BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF,
 };
 use common::kernel::Kernel;
@@ -1390,11 +1390,6 @@ fn dns_names_the_connects_of_getent_python_and_dig_clients() {
 /// --json -d --outcome -U on the perf buffer: `query` and `query_age_ns`,
 /// null for no name.
 fn dns_json_carries_the_query_and_its_age() {
-    // The perf buffer is per CPU, and records of different CPUs may be read
-    // out of order (docs/tcpconnect.md): the resolver's answer and the
-    // client's connect are kept on one CPU, since this test checks what the
-    // records carry, not that order.
-    let _one_cpu = PinnedToItsCpu::here();
     let resolver = dns::Resolver::start();
     let port = resolver.port();
     let args = ["--json", "-d", "--outcome", "-U", "-P", &port.to_string()];
@@ -1420,6 +1415,47 @@ fn dns_json_carries_the_query_and_its_age() {
         event["query"].is_null() && event.get("query_age_ns").is_none(),
         "{event}"
     );
+    assert!(tool.stop_with(Signal::SIGINT).status.success());
+}
+
+/// On per-CPU perf buffers (kernels before 5.8), a connect whose answer
+/// came on another CPU is named all the same, even when its CPU's buffer is
+/// read first. The resolver answers on one CPU, the client connects on
+/// another (where there are two): first to an address no name resolves to,
+/// which the tool reads, then, while the tool lets the next batch gather
+/// (50 ms), it looks a name up and connects to its address. epoll then
+/// reports the client's buffer (readable at the last wait) before the
+/// resolver's: that connect is read before its answer.
+fn dns_names_a_connect_read_before_its_answer_on_perf_buffers() {
+    const CLIENT: &str = "import socket, sys, time
+nameless, name, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+socket.create_connection((nameless, port)).close()
+time.sleep(0.01)
+address = socket.getaddrinfo(name, port, socket.AF_INET, socket.SOCK_STREAM)[0][4]
+socket.socket().connect(address)";
+    let cpus = allowed_cpus();
+    let resolver = {
+        let _resolver_cpu = PinnedToCpu::new(cpus[0]);
+        dns::Resolver::start()
+    };
+    let port = resolver.port().to_string();
+    let mut command = tcpconnect_command(&["--json", "-d", "-P", &port]);
+    command.env("BPFTOOLS_EVENT_CHANNEL", "perf");
+    let mut tool = Tool::spawn(command);
+    tool.wait_for_ready_line(TIMEOUT);
+
+    let _client_cpu = cpus.get(1).map(|&cpu| PinnedToCpu::new(cpu));
+    let (nameless, name) = (dns::NAMELESS_V4.to_string(), resolver.name("web"));
+    let (pid, status) = run(resolver
+        .exec("/usr/bin/python3")
+        .args(["-c", CLIENT, &nameless, &name, &port]));
+    assert!(status.success(), "the client: {status}");
+    let line = tool.expect_line(
+        |line| line.contains(&format!("\"pid\":{pid},")) && line.contains(&dns::WEB_V4.to_string()),
+        TIMEOUT,
+    );
+    let event: serde_json::Value = serde_json::from_str(&line).expect("each line is JSON");
+    assert_eq!(event["query"], name, "{event}");
     assert!(tool.stop_with(Signal::SIGINT).status.success());
 }
 
@@ -1658,6 +1694,7 @@ fn main() -> ExitCode {
         container_column_names_the_connecting_processs_container,
         dns_names_the_connects_of_getent_python_and_dig_clients,
         dns_json_carries_the_query_and_its_age,
+        dns_names_a_connect_read_before_its_answer_on_perf_buffers,
         forged_dns_answers_rename_no_other_users_connects,
         dns_over_tcp_names_the_connects_of_dig_and_glibc_clients,
         forged_dns_answers_over_tcp_rename_no_other_users_connects,

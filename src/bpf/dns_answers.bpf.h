@@ -109,6 +109,18 @@ struct {
 	__uint(value_size, sizeof(u32));
 } dns_segments SEC(".maps");
 
+/*
+ * UDP answers, when the events travel on per-CPU perf buffers: user space
+ * reads these whole before it names each connect, as it reads the TCP
+ * segments (on the events' buffers, an answer in another CPU's ring than
+ * its connect's could be read after the connect).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, sizeof(u32));
+} dns_answers_perfbuf SEC(".maps");
+
 /* Datagrams and segments from port 53 that answered no query of their
  * namespace. */
 struct {
@@ -299,7 +311,7 @@ int BPF_PROG(dns_answer_received, struct sk_buff *skb)
 	struct dns_answer *answer;
 	struct dns_query *query;
 	u32 zero = 0;
-	u64 len;
+	u64 len, size;
 
 	if (!dns_packet(skb, false, &key, &pkt))
 		return 0;
@@ -330,7 +342,11 @@ int BPF_PROG(dns_answer_received, struct sk_buff *skb)
 	if (bpf_probe_read_kernel(answer->answer, len, pkt.payload))
 		return 0;
 	/* Only the bytes of the answer copied: most answers are a few hundred. */
-	submit_event(ctx, answer, offsetof(struct dns_answer, answer) + len);
+	size = offsetof(struct dns_answer, answer) + len;
+	if (use_ringbuf)
+		submit_event(ctx, answer, size);
+	else if (bpf_perf_event_output(ctx, &dns_answers_perfbuf, BPF_F_CURRENT_CPU, answer, size))
+		count_lost_event();
 	return 0;
 }
 

@@ -15,7 +15,9 @@ use simple_dns::rdata::RData;
 use simple_dns::{Name, Packet, PacketFlag, RCODE};
 
 use super::dns_tcp::{Exchanges, Segment, Unread};
+use super::event::{Connect, Record};
 use super::skel::types::dns_answer;
+use crate::data_path::Decode;
 use crate::error::{Error, Result as ToolResult};
 
 /// Names kept at most (BCC's bound); the oldest answer's go first.
@@ -190,17 +192,59 @@ pub struct Losses {
     pub lost_segments: u64,
 }
 
-/// Pages of each CPU's buffer of TCP segments (a segment's record is at
-/// most about 2 KiB).
+/// Pages of each CPU's buffer of TCP segments, and of UDP answers (a
+/// record is at most about 2 KiB).
 const SEGMENT_PAGES: usize = 8;
 
-/// The channel of TCP segments (`dns_segments`): the kernel can copy a
-/// segment's data only into a perf buffer, read here before each connect
-/// is named, so that an answer is learnt before the connects after it.
-struct SegmentChannel {
-    buffer: PerfBuffer<'static>,
-    inbox: Rc<RefCell<Vec<Vec<u8>>>>,
-    lost: Rc<Cell<u64>>,
+/// What is read whole before each connect is named, so that every answer
+/// that came before a connect names it: the TCP segments (`dns_segments`:
+/// the kernel can copy a segment's data only into a perf buffer) and, when
+/// the events travel on per-CPU perf buffers (kernels before 5.8), the UDP
+/// answers too (`dns_answers_perfbuf`). Those rings are read one CPU after
+/// another, so on the events' channel an answer in another CPU's ring than
+/// its connect's could be read after the connect; here it cannot: it was
+/// sent before the connect was made, so it is in its ring by the time the
+/// connect is read.
+struct AnswerChannels {
+    segments: PerfBuffer<'static>,
+    /// None where the events' channel is the ring buffer, one ordered ring
+    /// that carries the UDP answers itself.
+    udp_answers: Option<PerfBuffer<'static>>,
+    inbox: Inbox,
+    lost_segments: Rc<Cell<u64>>,
+}
+
+/// What a record of `AnswerChannels` is.
+#[derive(Clone, Copy)]
+enum Carried {
+    Segment,
+    UdpAnswer,
+}
+
+/// The records of `AnswerChannels` read and not yet learnt from.
+type Inbox = Rc<RefCell<Vec<(Carried, Vec<u8>)>>>;
+
+/// Opens one of `AnswerChannels`: its records go to `inbox`; a segment the
+/// channel had no room for is counted in `lost_segments` (the programs count
+/// a UDP answer they could not send as a lost event, as on the events'
+/// channel).
+fn open_channel(
+    map: &impl MapCore,
+    carried: Carried,
+    inbox: &Inbox,
+    lost_segments: &Rc<Cell<u64>>,
+) -> ToolResult<PerfBuffer<'static>> {
+    let (to_inbox, to_lost) = (Rc::clone(inbox), Rc::clone(lost_segments));
+    let builder = PerfBufferBuilder::new(map)
+        .pages(SEGMENT_PAGES)
+        .sample_cb(move |_cpu, data: &[u8]| to_inbox.borrow_mut().push((carried, data.to_vec())));
+    let builder = match carried {
+        Carried::Segment => builder.lost_cb(move |_cpu, count| to_lost.set(to_lost.get() + count)),
+        Carried::UdpAnswer => builder,
+    };
+    builder
+        .build()
+        .map_err(|err| Error::from_libbpf("opening the channel of DNS answers", &err))
 }
 
 struct Named {
@@ -222,7 +266,7 @@ pub struct Names {
     pub losses: Losses,
     /// DNS over TCP: queries waiting for their answers.
     exchanges: Exchanges,
-    segments: Option<SegmentChannel>,
+    channels: Option<AnswerChannels>,
 }
 
 /// The one table the formatters name connects from and the final report
@@ -238,43 +282,58 @@ impl Names {
             capacity,
             losses: Losses::default(),
             exchanges: Exchanges::default(),
-            segments: None,
+            channels: None,
         }
     }
 
-    /// Reads TCP segments from `map` (the kernel side's `dns_segments`)
-    /// from now on.
-    pub fn listen(&mut self, map: &impl MapCore) -> ToolResult<()> {
+    /// Reads TCP segments from `segments` (the kernel side's
+    /// `dns_segments`) from now on, and UDP answers from `udp_answers`
+    /// (`dns_answers_perfbuf`) where the events travel on perf buffers.
+    pub fn listen(
+        &mut self,
+        segments: &impl MapCore,
+        udp_answers: Option<&impl MapCore>,
+    ) -> ToolResult<()> {
         let inbox = Rc::new(RefCell::new(Vec::new()));
-        let lost = Rc::new(Cell::new(0));
-        let (to_inbox, to_lost) = (Rc::clone(&inbox), Rc::clone(&lost));
-        let buffer = PerfBufferBuilder::new(map)
-            .pages(SEGMENT_PAGES)
-            .sample_cb(move |_cpu, data: &[u8]| to_inbox.borrow_mut().push(data.to_vec()))
-            .lost_cb(move |_cpu, count| to_lost.set(to_lost.get() + count))
-            .build()
-            .map_err(|err| Error::from_libbpf("opening the channel of DNS over TCP", &err))?;
-        self.segments = Some(SegmentChannel {
-            buffer,
+        let lost_segments = Rc::new(Cell::new(0));
+        let segments = open_channel(segments, Carried::Segment, &inbox, &lost_segments)?;
+        let udp_answers = match udp_answers {
+            Some(map) => Some(open_channel(map, Carried::UdpAnswer, &inbox, &lost_segments)?),
+            None => None,
+        };
+        self.channels = Some(AnswerChannels {
+            segments,
+            udp_answers,
             inbox,
-            lost,
+            lost_segments,
         });
         Ok(())
     }
 
-    /// Learns from the TCP segments the kernel side sent so far, in the
-    /// order it saw them (each CPU has its buffer): called before a
-    /// connect is named, so every answer before it is known.
+    /// Learns from the answers the kernel side sent so far on
+    /// `AnswerChannels`, in the order it saw them (each CPU has its
+    /// buffer): called before a connect is named, so every answer before it
+    /// is known.
     pub fn catch_up(&mut self) {
-        let Some(channel) = &self.segments else {
+        let Some(channels) = &self.channels else {
             return;
         };
-        let _ = channel.buffer.consume();
-        let mut records = std::mem::take(&mut *channel.inbox.borrow_mut());
-        self.losses.lost_segments += channel.lost.replace(0);
-        records.sort_by_key(|record| Segment::decode(record).map(|s| s.timestamp_ns));
-        for record in &records {
-            self.learn_segment(record);
+        let _ = channels.segments.consume();
+        if let Some(udp_answers) = &channels.udp_answers {
+            let _ = udp_answers.consume();
+        }
+        let mut records = std::mem::take(&mut *channels.inbox.borrow_mut());
+        self.losses.lost_segments += channels.lost_segments.replace(0);
+        // Both kinds of record begin with the kernel's timestamp.
+        records.sort_by_key(|(_, record)| record.first_chunk().copied().map(u64::from_ne_bytes));
+        for (carried, record) in &records {
+            match carried {
+                Carried::Segment => self.learn_segment(record),
+                Carried::UdpAnswer => match Connect::decode(record) {
+                    Some(Record::Answer(answer)) => self.learn_from(&answer),
+                    _ => self.losses.malformed += 1,
+                },
+            }
         }
     }
 

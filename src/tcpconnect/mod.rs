@@ -27,7 +27,7 @@ use crate::manual::Manual;
 use crate::output::clock::monotonic_ns;
 use crate::output::Output;
 use crate::runtime::attach::Way;
-use crate::runtime::object::{created, iterate_map, per_cpu_counts, read_only};
+use crate::runtime::object::{created, iterate_map, per_cpu_counts, read_only, LoadedShared};
 use crate::runtime::pipeline::{Declared, LoadedObjectOf, OpenObjectOf, Tool};
 use attach::Storage;
 use cli::{AttachChoice, Cli, PortList};
@@ -145,6 +145,7 @@ impl Tool for Tcpconnect {
             (&mut maps.dns_answer_room, cli.dns),
             (&mut maps.unmatched_dns_answers, cli.dns),
             (&mut maps.dns_segments, cli.dns),
+            (&mut maps.dns_answers_perfbuf, cli.dns),
             (&mut maps.dns_segment_room, cli.dns),
             (&mut maps.connect_by_socket, self.storage.is_some()),
             (&mut maps.connect_in_socket, in_sockets),
@@ -170,7 +171,13 @@ impl Tool for Tcpconnect {
 
     fn printer(&mut self, object: &LoadedObjectOf<'_, Self>) -> Result<Printer<Connect>> {
         if let Some(names) = &self.names {
-            names.borrow_mut().listen(&object.maps.dns_segments)?;
+            // On per-CPU perf buffers, UDP answers come apart from the
+            // events (dns.rs: AnswerChannels).
+            let perf_buffers = created(object.shared().events_perfbuf);
+            let udp_answers = perf_buffers.then_some(&object.maps.dns_answers_perfbuf);
+            names
+                .borrow_mut()
+                .listen(&object.maps.dns_segments, udp_answers)?;
         }
         Ok(Printer::new(Self::TRACED, None, self.formatter(object)?))
     }

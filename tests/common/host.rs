@@ -38,18 +38,36 @@ pub fn current_thread_comm() -> String {
     comm.trim_end_matches('\n').to_string()
 }
 
+/// The CPUs the calling thread may run on.
+pub fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: cpu_set_t is a plain bit set (zeroed is empty), filled by
+    // sched_getaffinity for the calling thread (0).
+    unsafe {
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        assert_eq!(
+            libc::sched_getaffinity(0, size, &mut allowed),
+            0,
+            "sched_getaffinity"
+        );
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&cpu| libc::CPU_ISSET(cpu, &allowed))
+            .collect()
+    }
+}
+
 /// Keeps the calling thread, and every process started from it meanwhile,
-/// on the CPU it runs on now (their records then share one CPU's buffer),
-/// until dropped: the test threads serve one test after another.
-pub struct PinnedToItsCpu {
+/// on one CPU (their records then go to that CPU's buffer), until dropped:
+/// the test threads serve one test after another.
+pub struct PinnedToCpu {
     before: libc::cpu_set_t,
 }
 
-impl PinnedToItsCpu {
-    pub fn here() -> Self {
+impl PinnedToCpu {
+    pub fn new(cpu: usize) -> Self {
         let size = std::mem::size_of::<libc::cpu_set_t>();
-        // SAFETY: cpu_set_t is a plain bit set (zeroed is empty); the calls
-        // read or change only the calling thread's (0) CPUs.
+        // SAFETY: as in `allowed_cpus`; the calls read or change only the
+        // calling thread's CPUs.
         unsafe {
             let mut before: libc::cpu_set_t = std::mem::zeroed();
             assert_eq!(
@@ -57,7 +75,6 @@ impl PinnedToItsCpu {
                 0,
                 "sched_getaffinity"
             );
-            let cpu = usize::try_from(libc::sched_getcpu()).expect("sched_getcpu");
             let mut one: libc::cpu_set_t = std::mem::zeroed();
             libc::CPU_SET(cpu, &mut one);
             assert_eq!(
@@ -70,10 +87,10 @@ impl PinnedToItsCpu {
     }
 }
 
-impl Drop for PinnedToItsCpu {
+impl Drop for PinnedToCpu {
     fn drop(&mut self) {
         let size = std::mem::size_of::<libc::cpu_set_t>();
-        // SAFETY: as in `here`.
+        // SAFETY: as in `allowed_cpus`.
         unsafe { libc::sched_setaffinity(0, size, &self.before) };
     }
 }
