@@ -138,17 +138,27 @@ static __always_inline u64 ringbuf_wakeup_flags(void)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
-/* Sends size bytes of data; size must be bounded for the verifier. */
-static __always_inline void submit_event(void *ctx, void *data, u64 size)
+/*
+ * Sends size bytes of data on the ring buffer or, on perf buffers, on
+ * `perf_buffers`: `events_perfbuf`, or a tool's own perf event array for
+ * records user space reads apart. size must be bounded for the verifier.
+ */
+static __always_inline void submit_event_via(void *ctx, void *perf_buffers, void *data, u64 size)
 {
 	long err;
 
 	if (use_ringbuf)
 		err = bpf_ringbuf_output(&events_ringbuf, data, size, ringbuf_wakeup_flags());
 	else
-		err = bpf_perf_event_output(ctx, &events_perfbuf, BPF_F_CURRENT_CPU, data, size);
+		err = bpf_perf_event_output(ctx, perf_buffers, BPF_F_CURRENT_CPU, data, size);
 	if (err)
 		count_lost_event();
+}
+
+/* Sends size bytes of data on the events' channel. */
+static __always_inline void submit_event(void *ctx, void *data, u64 size)
+{
+	submit_event_via(ctx, &events_perfbuf, data, size);
 }
 
 #endif /* __COMMON_BPF_H__ */

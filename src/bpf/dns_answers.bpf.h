@@ -311,7 +311,7 @@ int BPF_PROG(dns_answer_received, struct sk_buff *skb)
 	struct dns_answer *answer;
 	struct dns_query *query;
 	u32 zero = 0;
-	u64 len, size;
+	u64 len;
 
 	if (!dns_packet(skb, false, &key, &pkt))
 		return 0;
@@ -342,11 +342,7 @@ int BPF_PROG(dns_answer_received, struct sk_buff *skb)
 	if (bpf_probe_read_kernel(answer->answer, len, pkt.payload))
 		return 0;
 	/* Only the bytes of the answer copied: most answers are a few hundred. */
-	size = offsetof(struct dns_answer, answer) + len;
-	if (use_ringbuf)
-		submit_event(ctx, answer, size);
-	else if (bpf_perf_event_output(ctx, &dns_answers_perfbuf, BPF_F_CURRENT_CPU, answer, size))
-		count_lost_event();
+	submit_event_via(ctx, &dns_answers_perfbuf, answer, offsetof(struct dns_answer, answer) + len);
 	return 0;
 }
 
