@@ -38,8 +38,8 @@ pub fn current_thread_comm() -> String {
     comm.trim_end_matches('\n').to_string()
 }
 
-/// The CPUs the calling thread may run on.
-pub fn allowed_cpus() -> Vec<usize> {
+/// The calling thread's CPUs, as a set.
+fn current_affinity() -> libc::cpu_set_t {
     // SAFETY: cpu_set_t is a plain bit set (zeroed is empty), filled by
     // sched_getaffinity for the calling thread (0).
     unsafe {
@@ -50,10 +50,17 @@ pub fn allowed_cpus() -> Vec<usize> {
             0,
             "sched_getaffinity"
         );
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&cpu| libc::CPU_ISSET(cpu, &allowed))
-            .collect()
+        allowed
     }
+}
+
+/// The CPUs the calling thread may run on.
+pub fn allowed_cpus() -> Vec<usize> {
+    let allowed = current_affinity();
+    // SAFETY: CPU_ISSET only reads the set, within CPU_SETSIZE.
+    (0..libc::CPU_SETSIZE as usize)
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &allowed) })
+        .collect()
 }
 
 /// Keeps the calling thread, and every process started from it meanwhile,
@@ -65,16 +72,11 @@ pub struct PinnedToCpu {
 
 impl PinnedToCpu {
     pub fn new(cpu: usize) -> Self {
+        let before = current_affinity();
         let size = std::mem::size_of::<libc::cpu_set_t>();
-        // SAFETY: as in `allowed_cpus`; the calls read or change only the
+        // SAFETY: as in `current_affinity`; the call changes only the
         // calling thread's CPUs.
         unsafe {
-            let mut before: libc::cpu_set_t = std::mem::zeroed();
-            assert_eq!(
-                libc::sched_getaffinity(0, size, &mut before),
-                0,
-                "sched_getaffinity"
-            );
             let mut one: libc::cpu_set_t = std::mem::zeroed();
             libc::CPU_SET(cpu, &mut one);
             assert_eq!(
@@ -90,7 +92,7 @@ impl PinnedToCpu {
 impl Drop for PinnedToCpu {
     fn drop(&mut self) {
         let size = std::mem::size_of::<libc::cpu_set_t>();
-        // SAFETY: as in `allowed_cpus`.
+        // SAFETY: as in `new`.
         unsafe { libc::sched_setaffinity(0, size, &self.before) };
     }
 }
