@@ -290,8 +290,8 @@ lint:
 
 # libbpf, libelf and zlib linked in (libbpf-sys's "static" feature, through
 # ours); libelf.a and libz.a come with libelf-dev and zlib1g-dev. What is left
-# is glibc (and libgcc_s, which Rust's std links for unwinding and every glibc
-# system has). A target directory of its own, since the flags differ.
+# is glibc (every build links the unwinder from gcc's libgcc_eh.a, see
+# build.rs). A target directory of its own, since the flags differ.
 STATIC_TARGET_DIR := $(TARGET_DIR)/static
 STATIC_CARGO = RUSTFLAGS="-L native=$$(pkg-config --variable=libdir libelf)" \
 	$(CARGO) $(1) --release --features static --target-dir $(STATIC_TARGET_DIR)

@@ -64,6 +64,15 @@ fn main() {
     println!("cargo:rerun-if-changed=src/bpf");
     println!("cargo:rerun-if-changed=vmlinux");
     println!("cargo:rerun-if-env-changed=BPF_LINE_INFO");
+    // The standard library's unwinder (backtraces; unwinding in tests) from
+    // gcc's static libgcc_eh, as `gcc -static-libgcc` links it, not from
+    // libgcc_s.so: named before std's -lgcc_s, it leaves that library unused
+    // and --as-needed drops it. A shared library costs every tool its
+    // relocated data and ld.so's record of it: 8 to 12 KB of anonymous
+    // memory, at peak and after (docs/performance.md).
+    if env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu") {
+        println!("cargo:rustc-link-lib=static:-bundle=gcc_eh");
+    }
 }
 
 /// Every tool's BPF program: src/bpf/*.bpf.c.

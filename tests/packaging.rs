@@ -205,6 +205,33 @@ fn version_names_the_tool_and_the_release() {
     }
 }
 
+/// Each shared library costs every process its relocated data and ld.so's
+/// record of it: the tools need glibc (the dynamic loader, mapped in every
+/// process anyway, included), and libelf and zlib where not linked in,
+/// nothing else (build.rs links the unwinder from libgcc_eh.a).
+#[test]
+fn the_tools_need_no_shared_library_but_glibc_libelf_and_zlib() {
+    assert!(have("readelf"), "readelf (binutils; make deps installs it)");
+    for tool in NAMES {
+        let dynamic = run(Command::new("readelf").arg("-d").arg(binary(tool)));
+        assert!(dynamic.status.success(), "readelf -d {tool}");
+        let dynamic = String::from_utf8_lossy(&dynamic.stdout).into_owned();
+        let needed: Vec<&str> = dynamic
+            .lines()
+            .filter(|line| line.contains("(NEEDED)"))
+            .filter_map(|line| line.split('[').nth(1)?.strip_suffix(']'))
+            .collect();
+        assert!(needed.contains(&"libc.so.6"), "{tool} needs {needed:?}");
+        for library in &needed {
+            let glibc = *library == "libc.so.6" || library.starts_with("ld-linux");
+            assert!(
+                glibc || ["libelf.so.1", "libz.so.1"].contains(library),
+                "{tool} needs {library} (all: {needed:?})"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_prefixed_or_suffixed_install_names_the_installed_command_everywhere() {
     for naming in [
