@@ -59,7 +59,8 @@ pub trait Tool: Declared + Sized {
         Ok(())
     }
     /// Chooses the programs to load for `way` (none load unless chosen),
-    /// sets the tool's read-only globals and shapes its maps.
+    /// sets the tool's read-only globals and shapes its maps. The shared
+    /// part (event channel, pinned filters, -u) is already set.
     fn configure(&mut self, way: Way, object: &mut OpenObjectOf<'_, Self>) -> Result<()>;
     /// After load, before attach: fills the maps the programs read.
     fn fill_maps(&self, _object: &LoadedObjectOf<'_, Self>) -> Result<()> {
@@ -221,16 +222,17 @@ impl Setup<'_> {
     ) -> Result<(LoadedObjectOf<'obj, T>, Links)> {
         let btf = self.shared.common.btf.as_deref();
         let mut object = object::open::<T::Bpf>(T::NAME, btf, place)?;
-        tool.configure(way, &mut object)?;
-        *hooks = object::hooks(&object);
-        if hooks_need_tracefs(hooks) {
-            system::ensure_tracefs()?;
-        }
+        // The shared part first: the tool sees which event channel is made.
         let mut common = object.shared()?;
         self.channel.configure(&mut common)?;
         self.pinned.configure(&mut common)?;
         if let Some(uid) = self.shared.uid {
             *common.globals.filter_uid = uid;
+        }
+        tool.configure(way, &mut object)?;
+        *hooks = object::hooks(&object);
+        if hooks_need_tracefs(hooks) {
+            system::ensure_tracefs()?;
         }
 
         let object = object::load(object)?;

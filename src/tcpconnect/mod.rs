@@ -27,7 +27,7 @@ use crate::manual::Manual;
 use crate::output::clock::monotonic_ns;
 use crate::output::Output;
 use crate::runtime::attach::Way;
-use crate::runtime::object::{created, iterate_map, per_cpu_counts, read_only, LoadedShared};
+use crate::runtime::object::{created, iterate_map, per_cpu_counts, read_only};
 use crate::runtime::pipeline::{Declared, LoadedObjectOf, OpenObjectOf, Tool};
 use attach::Storage;
 use cli::{AttachChoice, Cli, PortList};
@@ -135,8 +135,11 @@ impl Tool for Tcpconnect {
             attach::choose_dns(&mut object.progs);
         }
 
-        // Only the storage the programs use is created.
+        // Only the storage the programs use is created. UDP answers have a
+        // channel of their own only beside per-CPU perf buffers (dns.rs:
+        // AnswerChannels).
         let maps = &mut object.maps;
+        let answers_apart = cli.dns && maps.events_perfbuf.autocreate();
         let setup = |err| Error::from_libbpf("setting up the maps", &err);
         for (map, used) in [
             (&mut maps.cgroup_paths, cli.container),
@@ -145,7 +148,7 @@ impl Tool for Tcpconnect {
             (&mut maps.dns_answer_room, cli.dns),
             (&mut maps.unmatched_dns_answers, cli.dns),
             (&mut maps.dns_segments, cli.dns),
-            (&mut maps.dns_answers_perfbuf, cli.dns),
+            (&mut maps.dns_answers_perfbuf, answers_apart),
             (&mut maps.dns_segment_room, cli.dns),
             (&mut maps.connect_by_socket, self.storage.is_some()),
             (&mut maps.connect_in_socket, in_sockets),
@@ -171,10 +174,8 @@ impl Tool for Tcpconnect {
 
     fn printer(&mut self, object: &LoadedObjectOf<'_, Self>) -> Result<Printer<Connect>> {
         if let Some(names) = &self.names {
-            // On per-CPU perf buffers, UDP answers come apart from the
-            // events (dns.rs: AnswerChannels).
-            let perf_buffers = created(object.shared().events_perfbuf);
-            let udp_answers = perf_buffers.then_some(&object.maps.dns_answers_perfbuf);
+            let answers = &object.maps.dns_answers_perfbuf;
+            let udp_answers = created(answers).then_some(answers);
             names
                 .borrow_mut()
                 .listen(&object.maps.dns_segments, udp_answers)?;
