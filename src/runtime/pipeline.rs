@@ -102,10 +102,21 @@ pub fn main<T: Tool>() -> c_int {
     // One heap for every thread: a heap of the loading threads' own
     // (on_own_thread) would keep what they free (malloc_trim does not shrink
     // such a heap's end), 0.6 MB for tcpconnect.
-    // SAFETY: a malloc parameter, set before any thread starts.
+    // And every block from that heap, none mapped apart: where libbpf
+    // cannot map the kernel's BTF (the kernels of our VMs, 5.10 to 6.12), it
+    // reads it (5 MB), copies it and builds an index of it, whose block moves
+    // each time the index outgrows it. With the copies mapped apart, the
+    // index's earlier blocks are left free but resident in the heap until the
+    // copies are gone; at the heap's end, after the copies, it grows in
+    // place. The tools' peak is 130 to 140 KB lower so (docs/performance.md).
+    // What loading frees goes back after each step (release_freed_memory).
+    // 32 MiB is glibc's largest threshold on 64-bit systems (a 32-bit one
+    // refuses it and keeps its own).
+    // SAFETY: malloc parameters, set before any thread starts.
     #[cfg(target_env = "gnu")]
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
     }
     c_int::from(tool_main(T::NAME, command::<T>(), trace::<T>))
 }
