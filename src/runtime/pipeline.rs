@@ -108,7 +108,7 @@ pub fn main<T: Tool>() -> c_int {
     // each time the index outgrows it. With the copies mapped apart, the
     // index's earlier blocks are left free but resident in the heap until the
     // copies are gone; at the heap's end, after the copies, it grows in
-    // place. The tools' peak is 130 to 140 KB lower so (docs/performance.md).
+    // place. The tools' peak is 128 to 140 KB lower so (docs/performance.md).
     // What loading frees goes back after each step (release_freed_memory).
     // 32 MiB is glibc's largest threshold on 64-bit systems (a 32-bit one
     // refuses it and keeps its own).
